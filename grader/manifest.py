@@ -1,0 +1,291 @@
+"""``exercises.yaml``: the course manifest, loaded once into frozen, typed objects.
+
+Format (``format_version: 1``)::
+
+    format_version: 1
+    defaults:                      # optional; each field may be overridden per exercise
+      timeout: 10                  # seconds one call of the submission may take
+      points: 1
+      start_methods: [fork, spawn, forkserver]
+    exercises:
+      - id: exercise-3             # required, "exercise-N", N counting from 1 in order
+        slug: queue                # required, unique, lower-case words joined by "-"
+        title: {en: ..., zh: ...}  # required, both languages
+        module: ex03_queue         # required: exercises/<module>.py, solutions/<module>.py
+        topic: Queue               # required, a short label
+        checks: grader/checks/check_ex03_queue.py   # required, relative to the course root
+        hints: {en: [...], zh: [...]}               # required, at least two per language
+        points: 1                  # optional (defaults)
+        timeout: 10                # optional (defaults)
+        start_methods: [...]       # optional (defaults)
+
+Any problem is a :class:`ManifestError` naming the file, the line, the exercise and the
+field, never a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+FORMAT_VERSION = 1
+MANIFEST_NAME = "exercises.yaml"
+START_METHODS = ("fork", "spawn", "forkserver")
+LANGUAGES = ("en", "zh")
+DEFAULTS: dict[str, Any] = {"timeout": 10.0, "points": 1, "start_methods": list(START_METHODS)}
+REQUIRED = ("id", "slug", "title", "module", "topic", "checks", "hints")
+OPTIONAL = tuple(DEFAULTS)
+ID_PATTERN = re.compile(r"^exercise-(\d+)$")
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+MODULE_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class ManifestError(Exception):
+    """A problem in the manifest, with where it is."""
+
+    def __init__(self, path: Path, message: str, line: int | None = None,
+                 exercise: str | None = None, field: str | None = None) -> None:
+        where = str(path) + (f", line {line}" if line else "")
+        about = ", ".join(part for part in (
+            f"exercise {exercise}" if exercise else "", f"field '{field}'" if field else "") if part)
+        super().__init__(f"{where}: {about + ': ' if about else ''}{message}")
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text in every language of the course."""
+
+    en: str
+    zh: str
+
+    def get(self, language: str) -> str:
+        return getattr(self, language, self.en)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    number: int
+    slug: str
+    title: Text
+    module: str
+    topic: str
+    checks: Path
+    hints: tuple[Text, ...]
+    points: int
+    timeout: float
+    start_methods: tuple[str, ...]
+
+    def hints_in(self, language: str) -> list[str]:
+        return [hint.get(language) for hint in self.hints]
+
+
+@dataclass(frozen=True)
+class Course:
+    root: Path
+    exercises: tuple[Exercise, ...]
+
+    @property
+    def exercises_dir(self) -> Path:
+        return self.root / "exercises"
+
+    @property
+    def solutions_dir(self) -> Path:
+        return self.root / "solutions"
+
+    def by_checks(self, path: Path) -> Exercise | None:
+        resolved = path.resolve()
+        return next((ex for ex in self.exercises if ex.checks.resolve() == resolved), None)
+
+    def select(self, name: str) -> Exercise | None:
+        """Find an exercise by id (``exercise-3``), number (``3``) or slug (``queue``)."""
+        key = name.strip().lower()
+        for exercise in self.exercises:
+            if key in (exercise.id, str(exercise.number), exercise.slug, exercise.module):
+                return exercise
+        return None
+
+
+def find_course_root(start: Path | None = None) -> Path | None:
+    """The nearest folder holding ``exercises.yaml``, from ``start`` upwards."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / MANIFEST_NAME).is_file():
+            return folder
+    return None
+
+
+def load_course(root: Path) -> Course:
+    path = root / MANIFEST_NAME
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ManifestError(path, f"cannot be read ({error.strerror})") from None
+    try:
+        document = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or "invalid YAML"
+        raise ManifestError(path, f"invalid YAML: {problem}",
+                            line=mark.line + 1 if mark else None) from None
+    if not isinstance(document, yaml.MappingNode):
+        raise ManifestError(path, "expected a mapping with 'format_version' and 'exercises'")
+    return _Loader(path, root).course(document)
+
+
+class _Loader:
+    """Walks the YAML node tree so every error can name its line."""
+
+    def __init__(self, path: Path, root: Path) -> None:
+        self.path = path
+        self.root = root
+
+    def error(self, node: yaml.Node, message: str, exercise: str | None = None,
+              field: str | None = None) -> ManifestError:
+        return ManifestError(self.path, message, node.start_mark.line + 1, exercise, field)
+
+    def mapping(self, node: yaml.Node, what: str, exercise: str | None = None,
+                field: str | None = None) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.error(node, f"{what} must be a mapping", exercise, field)
+        result: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        for key, value in node.value:
+            if key.value in result:
+                raise self.error(key, f"'{key.value}' is given twice", exercise, field)
+            result[key.value] = (key, value)
+        return result
+
+    def scalar(self, node: yaml.Node, kind: type, exercise: str | None, field: str) -> Any:
+        if not isinstance(node, yaml.ScalarNode):
+            raise self.error(node, f"must be a {kind.__name__}", exercise, field)
+        value = yaml.safe_load(yaml.serialize(node))
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+            raise self.error(node, f"must be a {kind.__name__}, not {value!r}", exercise, field)
+        return value
+
+    def course(self, document: yaml.MappingNode) -> Course:
+        top = self.mapping(document, "the manifest")
+        for name, (key, _) in top.items():
+            if name not in ("format_version", "defaults", "exercises"):
+                raise self.error(key, f"unknown field '{name}' (expected format_version, defaults, exercises)")
+        if "format_version" not in top:
+            raise self.error(document, "missing 'format_version'", field="format_version")
+        version = self.scalar(top["format_version"][1], int, None, "format_version")
+        if version != FORMAT_VERSION:
+            raise self.error(top["format_version"][1],
+                             f"format_version {version} is not supported (this grader reads {FORMAT_VERSION})",
+                             field="format_version")
+        defaults = dict(DEFAULTS)
+        if "defaults" in top:
+            for name, (key, value) in self.mapping(top["defaults"][1], "'defaults'", field="defaults").items():
+                if name not in DEFAULTS:
+                    raise self.error(key, f"unknown default '{name}' (expected one of {', '.join(DEFAULTS)})",
+                                     field="defaults")
+                defaults[name] = self.optional(name, value, None)
+        if "exercises" not in top:
+            raise self.error(document, "missing 'exercises'", field="exercises")
+        node = top["exercises"][1]
+        if not isinstance(node, yaml.SequenceNode) or not node.value:
+            raise self.error(node, "must be a non-empty list of exercises", field="exercises")
+        exercises = [self.exercise(item, position, defaults) for position, item in enumerate(node.value, 1)]
+        self.unique(node, exercises)
+        return Course(self.root, tuple(exercises))
+
+    def exercise(self, node: yaml.Node, position: int, defaults: dict[str, Any]) -> Exercise:
+        fields = self.mapping(node, f"exercise #{position}")
+        label = fields["id"][1].value if "id" in fields and isinstance(fields["id"][1], yaml.ScalarNode) \
+            else f"#{position}"
+        for name, (key, _) in fields.items():
+            if name not in REQUIRED + OPTIONAL:
+                raise self.error(key, f"unknown field '{name}' (expected one of {', '.join(REQUIRED + OPTIONAL)})",
+                                 label, name)
+        for name in REQUIRED:
+            if name not in fields:
+                raise self.error(node, f"missing required field '{name}'", label, name)
+        ident = self.scalar(fields["id"][1], str, label, "id")
+        match = ID_PATTERN.match(ident)
+        if not match or int(match.group(1)) != position:
+            raise self.error(fields["id"][1], f"expected 'exercise-{position}' (ids count from 1 in order)",
+                             label, "id")
+        slug = self.scalar(fields["slug"][1], str, label, "slug")
+        if not SLUG_PATTERN.match(slug):
+            raise self.error(fields["slug"][1], "must be lower-case words joined by '-'", label, "slug")
+        module = self.scalar(fields["module"][1], str, label, "module")
+        if not MODULE_PATTERN.match(module):
+            raise self.error(fields["module"][1], "must be a Python module name", label, "module")
+        checks_node = fields["checks"][1]
+        checks = self.root / self.scalar(checks_node, str, label, "checks")
+        if not checks.is_file():
+            raise self.error(checks_node, f"file not found: {checks}", label, "checks")
+        for folder in ("exercises", "solutions"):
+            if not (self.root / folder / f"{module}.py").is_file():
+                raise self.error(fields["module"][1], f"file not found: {folder}/{module}.py", label, "module")
+        values = {name: self.optional(name, fields[name][1], label) if name in fields else defaults[name]
+                  for name in OPTIONAL}
+        return Exercise(
+            id=ident, number=position, slug=slug,
+            title=self.text(fields["title"][1], label, "title"),
+            module=module, topic=self.scalar(fields["topic"][1], str, label, "topic"),
+            checks=checks, hints=self.hints(fields["hints"][1], label),
+            points=values["points"], timeout=values["timeout"],
+            start_methods=tuple(values["start_methods"]),
+        )
+
+    def optional(self, name: str, node: yaml.Node, label: str | None) -> Any:
+        if name == "points":
+            value = self.scalar(node, int, label, name)
+            if value < 0:
+                raise self.error(node, "must not be negative", label, name)
+            return value
+        if name == "timeout":
+            value = self.scalar(node, float, label, name)
+            if not 0 < value <= 600:
+                raise self.error(node, "must be between 0 and 600 seconds", label, name)
+            return value
+        if not isinstance(node, yaml.SequenceNode) or not node.value:
+            raise self.error(node, f"must be a non-empty list of {', '.join(START_METHODS)}", label, name)
+        methods = [self.scalar(item, str, label, name) for item in node.value]
+        for item, method in zip(node.value, methods):
+            if method not in START_METHODS:
+                raise self.error(item, f"unknown start method '{method}' (expected {', '.join(START_METHODS)})",
+                                 label, name)
+        return methods
+
+    def text(self, node: yaml.Node, label: str, field: str) -> Text:
+        fields = self.mapping(node, f"'{field}'", label, field)
+        for language in LANGUAGES:
+            if language not in fields:
+                raise self.error(node, f"missing the '{language}' text", label, field)
+        for name, (key, _) in fields.items():
+            if name not in LANGUAGES:
+                raise self.error(key, f"unknown language '{name}' (expected {', '.join(LANGUAGES)})", label, field)
+        return Text(**{lang: self.scalar(fields[lang][1], str, label, field) for lang in LANGUAGES})
+
+    def hints(self, node: yaml.Node, label: str) -> tuple[Text, ...]:
+        fields = self.mapping(node, "'hints'", label, "hints")
+        lists = {}
+        for language in LANGUAGES:
+            if language not in fields:
+                raise self.error(node, f"missing the '{language}' hints", label, "hints")
+            items = fields[language][1]
+            if not isinstance(items, yaml.SequenceNode) or len(items.value) < 2:
+                raise self.error(items, "must be a list of at least two hints", label, "hints")
+            lists[language] = [self.scalar(item, str, label, "hints") for item in items.value]
+        if len(lists["en"]) != len(lists["zh"]):
+            raise self.error(node, "needs as many 'zh' hints as 'en' hints", label, "hints")
+        return tuple(Text(en, zh) for en, zh in zip(lists["en"], lists["zh"]))
+
+    def unique(self, node: yaml.Node, exercises: list[Exercise]) -> None:
+        seen: dict[tuple[str, str], str] = {}
+        for exercise, item in zip(exercises, node.value):
+            for field in ("slug", "module"):
+                value = getattr(exercise, field)
+                if (field, value) in seen:
+                    raise self.error(item, f"'{value}' is already used by {seen[field, value]}", exercise.id, field)
+                seen[field, value] = exercise.id

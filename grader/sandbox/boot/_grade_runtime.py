@@ -1,0 +1,303 @@
+"""Tracing runtime installed in every process of a grading sandbox.
+
+Records, as JSON lines in ``$GRADE_SANDBOX_DIR/trace/<pid>.jsonl``, what the checks
+need to know about the processes a submission starts: process starts, joins and run
+intervals, pool creation/cleanup and tasks, ``apply_async``/``get`` order, thread starts,
+calls of the exercise's traced functions and writes to shared arrays. It also registers
+``faulthandler`` on SIGUSR1 so the supervisor can collect the stack of every process of
+a hung submission.
+
+Standard library only: this file runs inside untrusted processes and must not import
+the grader. Every timestamp is ``time.monotonic()`` (CLOCK_MONOTONIC, shared by all
+processes of the machine).
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import functools
+import importlib.machinery
+import json
+import os
+import signal
+import sys
+import threading
+import time
+
+_DIR = ""
+_CONFIG: dict = {}
+_trace_file = None
+_stack_file = None
+_array_writes: dict[int, int] = {}
+
+
+def install() -> None:
+    """Install tracing and stack dumping in this process (idempotent)."""
+    global _DIR, _CONFIG
+    if _DIR:
+        return
+    _DIR = os.environ["GRADE_SANDBOX_DIR"]
+    with open(os.path.join(_DIR, "config.json"), encoding="utf-8") as file:
+        _CONFIG = json.load(file)
+    _register_stack_dump()
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+    import multiprocessing
+
+    multiprocessing.set_start_method(_CONFIG["method"], force=True)
+    _patch_process()
+    _patch_pool()
+    _patch_threading()
+    _patch_shared_array()
+    if _CONFIG.get("module"):
+        sys.meta_path.insert(0, _TracingFinder(_CONFIG["module"]))
+
+
+def emit(event: str, **fields) -> None:
+    """Append one event to this process's trace file."""
+    global _trace_file
+    if not _DIR:
+        return
+    if _trace_file is None:
+        path = os.path.join(_DIR, "trace", f"{os.getpid()}.jsonl")
+        _trace_file = open(path, "a", encoding="utf-8")
+    fields["ev"] = event
+    fields["pid"] = os.getpid()
+    fields.setdefault("t", time.monotonic())
+    try:
+        _trace_file.write(json.dumps(fields, default=repr) + "\n")
+        _trace_file.flush()
+    except OSError:
+        pass  # a full disk or an output limit must not change the submission's behaviour
+
+
+def flush_array_writes() -> None:
+    """Emit the shared-array write count of this process, then reset it."""
+    count = _array_writes.pop(os.getpid(), 0)
+    if count:
+        emit("array_writes", count=count)
+
+
+def _after_fork_in_child() -> None:
+    global _trace_file
+    _trace_file = None
+    _array_writes.clear()
+    _register_stack_dump()
+
+
+def _register_stack_dump() -> None:
+    global _stack_file
+    path = os.path.join(_DIR, "stacks", f"{os.getpid()}.txt")
+    try:
+        _stack_file = open(path, "w", encoding="utf-8")
+        faulthandler.register(signal.SIGUSR1, file=_stack_file, all_threads=True, chain=False)
+    except (OSError, RuntimeError, ValueError):
+        pass
+
+
+def _name_of(func) -> str:
+    if func is None:
+        return "run"
+    if isinstance(func, functools.partial):
+        return _name_of(func.func)
+    module = getattr(func, "__module__", None) or "?"
+    qualname = getattr(func, "__qualname__", None) or repr(func)
+    return f"{module}.{qualname}"
+
+
+def _patch_process() -> None:
+    from multiprocessing import process
+
+    base = process.BaseProcess
+    original_start, original_join, original_run = base.start, base.join, base.run
+
+    def start(self):
+        original_start(self)
+        emit("start", child=self.pid, target=_name_of(getattr(self, "_target", None)),
+             name=self.name, daemon=self.daemon)
+
+    def join(self, timeout=None):
+        emit("join", child=self.pid)
+        try:
+            return original_join(self, timeout)
+        finally:
+            emit("joined", child=self.pid, exitcode=self.exitcode)
+
+    def run(self):
+        emit("run", target=_name_of(getattr(self, "_target", None)))
+        try:
+            return original_run(self)
+        finally:
+            flush_array_writes()
+            emit("run_end")
+
+    base.start, base.join, base.run = start, join, run
+
+
+def _patch_pool() -> None:
+    from multiprocessing import pool
+
+    original_init = pool.Pool.__init__
+    original_close, original_terminate, original_join = (
+        pool.Pool.close, pool.Pool.terminate, pool.Pool.join)
+    original_apply_async = pool.Pool.apply_async
+    original_get = pool.ApplyResult.get
+    original_worker = pool.worker
+
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        emit("pool", pool=id(self), processes=self._processes)
+
+    def close(self):
+        emit("pool_close", pool=id(self))
+        return original_close(self)
+
+    def terminate(self):
+        emit("pool_terminate", pool=id(self))
+        return original_terminate(self)
+
+    def join(self):
+        emit("pool_join", pool=id(self))
+        return original_join(self)
+
+    def apply_async(self, func, args=(), kwds={}, callback=None, error_callback=None):
+        emit("apply_async", pool=id(self), func=_name_of(func))
+        return original_apply_async(self, func, args, kwds, callback, error_callback)
+
+    def get(self, timeout=None):
+        if type(self) is pool.ApplyResult:
+            emit("get")
+        return original_get(self, timeout)
+
+    @functools.wraps(original_worker)
+    def worker(inqueue, outqueue, *args, **kwargs):
+        original_inqueue_get = inqueue.get
+
+        def get():
+            task = original_inqueue_get()
+            if task is None:
+                return task
+            job, index, func, func_args, func_kwargs = task
+            return job, index, _traced_task(func, func_args), func_args, func_kwargs
+
+        inqueue.get = get
+        return original_worker(inqueue, outqueue, *args, **kwargs)
+
+    pool.Pool.__init__ = init
+    pool.Pool.close, pool.Pool.terminate, pool.Pool.join = close, terminate, join
+    pool.Pool.apply_async = apply_async
+    pool.ApplyResult.get = get
+    pool.worker = worker
+
+
+def _traced_task(func, args):
+    """Wrap one pool task so that its function, size and run interval are recorded."""
+    from multiprocessing import pool
+
+    if func in (pool.mapstar, pool.starmapstar):
+        name, items = _name_of(args[0]), len(args[1])
+    else:
+        name, items = _name_of(func), 1
+
+    def run(*call_args, **call_kwargs):
+        started = time.monotonic()
+        try:
+            return func(*call_args, **call_kwargs)
+        finally:
+            emit("task", func=name, items=items, t0=started, t=time.monotonic())
+
+    return run
+
+
+def _patch_threading() -> None:
+    original_start = threading.Thread.start
+
+    def start(self):
+        emit("thread_start", target=_name_of(getattr(self, "_target", None)))
+        return original_start(self)
+
+    threading.Thread.start = start
+
+
+def _patch_shared_array() -> None:
+    from multiprocessing import sharedctypes
+
+    original_setitem = sharedctypes.SynchronizedArray.__setitem__
+
+    def setitem(self, index, value):
+        pid = os.getpid()
+        if isinstance(index, slice):
+            _array_writes[pid] = _array_writes.get(pid, 0) + len(range(*index.indices(len(self))))
+        else:
+            _array_writes[pid] = _array_writes.get(pid, 0) + 1
+        return original_setitem(self, index, value)
+
+    sharedctypes.SynchronizedArray.__setitem__ = setitem
+
+
+class _TracingFinder:
+    """Instruments the exercise module wherever it is imported (parent or child)."""
+
+    def __init__(self, module: str) -> None:
+        self.module = module
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != self.module:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        loader_exec = spec.loader.exec_module
+
+        def exec_module(module):
+            loader_exec(module)
+            _instrument(module)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+def _instrument(module) -> None:
+    align = _CONFIG.get("align") or {}
+    for name in _CONFIG.get("traced", []):
+        func = getattr(module, name, None)
+        if callable(func) and not getattr(func, "_grade_traced", False):
+            setattr(module, name, _traced_function(func, align if align.get("function") == name else None))
+
+
+def _traced_function(func, align):
+    @functools.wraps(func)
+    def traced(*args, **kwargs):
+        if align:
+            _rendezvous(int(align["parties"]), float(align["timeout_s"]))
+        started = time.monotonic()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            emit("call", func=func.__name__, t0=started, t=time.monotonic(),
+                 main_thread=threading.current_thread() is threading.main_thread())
+
+    traced._grade_traced = True
+    return traced
+
+
+def _rendezvous(parties: int, timeout_s: float) -> None:
+    """A barrier between processes of one call, so that racing code really overlaps.
+
+    Each arrival drops a file into a folder of the current call; everyone waits until
+    ``parties`` files are there or the timeout passes (code that runs the racing
+    processes one after the other then simply continues, a little later).
+    """
+    try:
+        with open(os.path.join(_DIR, "current_call"), encoding="utf-8") as file:
+            call = file.read().strip()
+        folder = os.path.join(_DIR, "align", call)
+        os.makedirs(folder, exist_ok=True)
+        me = f"{os.getpid()}-{threading.get_ident()}-{time.monotonic_ns()}"
+        open(os.path.join(folder, me), "w").close()
+        deadline = time.monotonic() + timeout_s
+        while len(os.listdir(folder)) < parties and time.monotonic() < deadline:
+            time.sleep(0.0005)
+        emit("aligned", arrivals=len(os.listdir(folder)))
+    except OSError:
+        pass

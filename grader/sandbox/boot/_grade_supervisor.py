@@ -1,0 +1,272 @@
+"""The sandbox supervisor: owns a submission's process tree and its clock.
+
+Started by the grader as ``python -I -S _grade_supervisor.py FOLDER`` in a new session.
+It becomes a child subreaper (so processes that escape with ``setsid`` or a double fork
+are re-parented to it, not to init), forks the worker into a session of its own (so
+``killpg`` by the submission cannot reach the supervisor), applies resource limits, and
+then follows the worker's ``start I`` / ``end I`` messages:
+
+- at ``end I`` every descendant that is not the worker or one of multiprocessing's
+  helpers is a process left running by the submission: it is recorded and killed;
+- when a call outlives its timeout, every descendant is asked for its Python stack
+  (faulthandler on SIGUSR1), its state and CPU time are recorded, and the tree is killed;
+- at the end, every descendant is killed until none remains.
+
+It prints one JSON document on stdout. Standard library only, no site packages.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import select
+import signal
+import sys
+import time
+
+PR_SET_CHILD_SUBREAPER = 36
+STACK_DUMP_WAIT_S = 0.3
+LEAK_GRACE_S = 0.3
+
+
+def main(folder: str) -> None:
+    with open(os.path.join(folder, "supervisor.json"), encoding="utf-8") as file:
+        request = json.load(file)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    result: dict = {"calls": [], "worker_exit": None, "timeout": None, "error": None}
+    worker = _start_worker(request)
+    result["worker_pid"] = worker["pid"]
+    try:
+        _follow(worker, request, result)
+    finally:
+        result["killed_at_end"] = _kill_tree()
+        if result["worker_exit"] is None:
+            result["worker_exit"] = _reap(worker["pid"])
+    sys.stdout.write(json.dumps(result))
+
+
+def _start_worker(request: dict) -> dict:
+    control_read, control_write = os.pipe()
+    go_read, go_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker, until exec
+        try:
+            os.setsid()
+            _apply_limits(request["limits"])
+            stdin = os.open(os.devnull, os.O_RDONLY)
+            stdout = os.open(request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            stderr = os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            for source, target in ((stdin, 0), (stdout, 1), (stderr, 2)):
+                os.dup2(source, target)
+            keep = {0, 1, 2, control_write, go_read}
+            for fd in (stdin, stdout, stderr, control_read, go_write):
+                if fd not in keep:
+                    os.close(fd)
+            os.closerange(max(keep) + 1, 4096)
+            for fd in (control_write, go_read):
+                os.set_inheritable(fd, True)
+            env = dict(request["env"], GRADE_CONTROL_FDS=f"{control_write},{go_read}")
+            os.chdir(request["cwd"])
+            os.execve(request["python"], [request["python"], "-s", request["worker"]], env)
+        finally:
+            os._exit(127)
+    os.close(control_write)
+    os.close(go_read)
+    return {"pid": pid, "control": control_read, "go": go_write}
+
+
+def _apply_limits(limits: dict) -> None:
+    for name, value in limits.items():
+        which = getattr(resource, name)
+        _, hard = resource.getrlimit(which)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(which, (value, value))
+
+
+def _follow(worker: dict, request: dict, result: dict) -> None:
+    timeouts = request["timeouts"]
+    pid_fd = os.pidfd_open(worker["pid"]) if hasattr(os, "pidfd_open") else None
+    deadline = time.monotonic() + request["startup_timeout"]
+    current: dict | None = None
+    buffer = b""
+    while True:
+        wait = [worker["control"]] + ([pid_fd] if pid_fd is not None else [])
+        remaining = deadline - time.monotonic()
+        ready = select.select(wait, [], [], max(0.0, min(remaining, 0.05 if pid_fd is None else remaining)))[0]
+        if worker["control"] in ready:
+            chunk = os.read(worker["control"], 4096)
+            buffer += chunk
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                words = line.decode("ascii", "replace").split()
+                if not words:
+                    continue
+                if words[0] == "start" and len(words) == 2:
+                    index = int(words[1])
+                    current = {"index": index, "t0": time.monotonic(), "t": None, "leaks": []}
+                    result["calls"].append(current)
+                    deadline = current["t0"] + timeouts[min(index, len(timeouts) - 1)]
+                elif words[0] == "end" and current is not None:
+                    current["t"] = time.monotonic()
+                    helpers = {int(word) for word in words[2:] if word.isdigit()}
+                    current["leaks"] = _collect_leaks(worker["pid"], helpers)
+                    current = None
+                    deadline = time.monotonic() + request["startup_timeout"]
+                    os.write(worker["go"], b"go\n")
+            if not chunk:
+                _wait_exit(worker, result, pid_fd)
+                return
+        exit_status = _poll_exit(worker["pid"])
+        if exit_status is not None:
+            result["worker_exit"] = exit_status
+            return
+        if time.monotonic() >= deadline:
+            result["timeout"] = {
+                "call": current["index"] if current else None,
+                "processes": _snapshot_and_dump_stacks(worker["pid"]),
+            }
+            return
+
+
+def _wait_exit(worker: dict, result: dict, pid_fd: int | None) -> None:
+    """The control pipe closed: the worker has exited or is about to."""
+    if pid_fd is not None:
+        select.select([pid_fd], [], [], 2.0)
+    result["worker_exit"] = _poll_exit(worker["pid"])
+
+
+def _poll_exit(pid: int) -> int | None:
+    """The worker's exit code (negative: killed by that signal), or None while it runs."""
+    try:
+        waited, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return None
+    if waited == 0:
+        return None
+    return os.waitstatus_to_exitcode(status)
+
+
+def _reap(pid: int) -> int | None:
+    try:
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    except ChildProcessError:
+        return None
+
+
+def _processes() -> dict[int, dict]:
+    """Every process of the machine: ppid, state and CPU seconds, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as file:
+                stat = file.read().decode("utf-8", "replace")
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        table[int(entry)] = {
+            "ppid": int(fields[1]),
+            "state": fields[0],
+            "cpu_s": (int(fields[11]) + int(fields[12])) / ticks,
+            "name": stat[stat.find("(") + 1:stat.rfind(")")],
+        }
+    return table
+
+
+def _descendants(table: dict[int, dict] | None = None) -> dict[int, dict]:
+    table = _processes() if table is None else table
+    children: dict[int, list[int]] = {}
+    for pid, info in table.items():
+        children.setdefault(info["ppid"], []).append(pid)
+    found, stack = {}, [os.getpid()]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in found:
+                found[child] = table[child]
+                stack.append(child)
+    return found
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as file:
+            return file.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()[:300]
+    except OSError:
+        return ""
+
+
+def _collect_leaks(worker: int, helpers: set[int]) -> list[dict]:
+    """Processes still alive after a call returned, waiting briefly for ones that are exiting."""
+    deadline = time.monotonic() + LEAK_GRACE_S
+    while True:
+        alive = {pid: info for pid, info in _descendants().items()
+                 if pid != worker and pid not in helpers and info["state"] != "Z"}
+        if not alive or time.monotonic() >= deadline:
+            break
+        time.sleep(0.02)
+    leaks = [{"pid": pid, "ppid": info["ppid"], "name": info["name"], "cmdline": _cmdline(pid)}
+             for pid, info in sorted(alive.items())]
+    for pid in alive:
+        _kill(pid)
+    _reap_orphans(worker)
+    return leaks
+
+
+def _snapshot_and_dump_stacks(worker: int) -> list[dict]:
+    """At a timeout: ask every process for its stack, record what each was doing."""
+    before = _descendants()
+    for pid, info in before.items():
+        if info["state"] != "Z":
+            _kill(pid, signal.SIGUSR1)
+    time.sleep(STACK_DUMP_WAIT_S)
+    return [{"pid": pid, "ppid": info["ppid"], "state": info["state"], "cpu_s": info["cpu_s"],
+             "name": info["name"], "cmdline": _cmdline(pid), "is_worker": pid == worker}
+            for pid, info in sorted(before.items()) if info["state"] != "Z"]
+
+
+def _kill(pid: int, sig: int = signal.SIGKILL) -> None:
+    try:
+        os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _reap_orphans(worker: int) -> None:
+    """Reap re-parented processes that have died (never the worker, reaped on its own)."""
+    for pid, info in _descendants().items():
+        if info["ppid"] == os.getpid() and pid != worker and info["state"] == "Z":
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+
+
+def _kill_tree() -> int:
+    """Kill every descendant until none remains (a fork bomb keeps forking meanwhile)."""
+    killed: set[int] = set()
+    for _ in range(1000):
+        alive = [pid for pid, info in _descendants().items() if info["state"] != "Z"]
+        for pid in alive:
+            _kill(pid)
+            killed.add(pid)
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+        if not alive and not _descendants():
+            break
+        time.sleep(0.005)
+    return len(killed)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,119 @@
+"""The sandbox worker: imports the submission and makes the calls a check asked for.
+
+Started by the supervisor as ``python -s _grade_worker.py`` in its own session, with
+the tracing runtime already installed by ``sitecustomize``. For each call it tells the
+supervisor ``start I`` and ``end I <helper pids>`` on the control pipe, waits for ``go``
+(the supervisor checks for leftover processes in between) and writes the outcome to
+``calls/I.json``. Spawn and forkserver children import this file as ``__mp_main__``:
+everything below runs only in the worker itself.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import time
+import traceback
+
+import _grade_runtime
+import _grade_values
+
+TRACEBACK_LIMIT = 4_000
+
+
+def main() -> None:
+    folder = os.environ["GRADE_SANDBOX_DIR"]
+    with open(os.path.join(folder, "config.json"), encoding="utf-8") as file:
+        config = json.load(file)
+    control_fd, go_fd = (int(fd) for fd in os.environ.pop("GRADE_CONTROL_FDS").split(","))
+    control = os.fdopen(control_fd, "w", buffering=1)
+    go = os.fdopen(go_fd, "r")
+    sys.path.insert(0, config["source_dir"])
+    sys.argv = [os.path.join(config["source_dir"], config["module"] + ".py")]
+    for index, call in enumerate(config["calls"]):
+        with open(os.path.join(folder, "current_call"), "w", encoding="utf-8") as file:
+            file.write(str(index))
+        control.write(f"start {index}\n")
+        started = time.monotonic()
+        outcome = _make_call(config, call, folder, index)
+        outcome["t0"], outcome["t"] = started, time.monotonic()
+        _grade_runtime.flush_array_writes()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        outcome["output_end"] = [os.fstat(1).st_size, os.fstat(2).st_size]
+        with open(os.path.join(folder, "calls", f"{index}.json"), "w", encoding="utf-8") as file:
+            json.dump(outcome, file)
+        control.write(f"end {index} {' '.join(map(str, _helper_pids()))}\n")
+        if go.readline().strip() != "go":
+            break
+
+
+def _make_call(config: dict, call: dict, folder: str, index: int) -> dict:
+    try:
+        if call["kind"] == "script":
+            return _run_script(config, call, folder, index)
+        module = importlib.import_module(config["module"])
+        if call["kind"] == "import":
+            return {"status": "returned", "value": None, "type": "NoneType"}
+        function = getattr(module, call["function"], None)
+        if function is None:
+            return {"status": "missing", "function": call["function"]}
+        value = function(*[_decode_argument(arg) for arg in call["args"]])
+        return {"status": "returned", "value": _grade_values.encode(value), "type": type(value).__name__}
+    except SystemExit as exit_:
+        return {"status": "exited", "code": exit_.code if isinstance(exit_.code, int) else repr(exit_.code)}
+    except BaseException as error:  # the submission may raise anything, KeyboardInterrupt included
+        return {
+            "status": "raised",
+            "exception": type(error).__name__,
+            "message": _safe_str(error),
+            "traceback": "".join(traceback.format_exception(error))[-TRACEBACK_LIMIT:],
+        }
+
+
+def _run_script(config: dict, call: dict, folder: str, index: int) -> dict:
+    """Run the submission as ``python <module>.py`` (start method set by sitecustomize)."""
+    script = os.path.join(config["source_dir"], config["module"] + ".py")
+    stdout_path = os.path.join(folder, "calls", f"{index}.stdout")
+    stderr_path = os.path.join(folder, "calls", f"{index}.stderr")
+    with open(stdout_path, "wb") as stdout, open(stderr_path, "wb") as stderr:
+        completed = subprocess.run([sys.executable, "-s", script], stdin=subprocess.DEVNULL,
+                                   stdout=stdout, stderr=stderr, cwd=os.getcwd())
+    return {"status": "exited", "code": completed.returncode,
+            "stdout_file": stdout_path, "stderr_file": stderr_path}
+
+
+def _decode_argument(argument):
+    """Arguments are JSON; ``{"__ref__": "module.name"}`` stands for a function."""
+    if isinstance(argument, dict) and "__ref__" in argument:
+        module_name, _, name = argument["__ref__"].rpartition(".")
+        return getattr(importlib.import_module(module_name), name)
+    if isinstance(argument, list):
+        return [_decode_argument(item) for item in argument]
+    return argument
+
+
+def _helper_pids() -> list[int]:
+    """multiprocessing's own long-lived helpers, which are not the submission's processes."""
+    pids = []
+    forkserver = sys.modules.get("multiprocessing.forkserver")
+    if forkserver is not None and getattr(forkserver._forkserver, "_forkserver_pid", None):
+        pids.append(forkserver._forkserver._forkserver_pid)
+    tracker = sys.modules.get("multiprocessing.resource_tracker")
+    if tracker is not None and getattr(tracker._resource_tracker, "_pid", None):
+        pids.append(tracker._resource_tracker._pid)
+    return pids
+
+
+def _safe_str(error: BaseException) -> str:
+    try:
+        return str(error)[:2_000]
+    except Exception:
+        return f"<{type(error).__name__} whose str() failed>"
+
+
+if __name__ == "__main__":
+    main()

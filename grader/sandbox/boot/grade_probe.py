@@ -1,0 +1,35 @@
+"""Targets that checks hand to a submission (e.g. ``run_in_process(target)``).
+
+They record where and when they ran in the sandbox trace, so a check can tell whether
+the submission ran them in another process or thread and waited for them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+
+import _grade_runtime
+
+
+def record(token: str, sleep_s: float = 0.0) -> None:
+    """Record that this target ran (after sleeping ``sleep_s``, to make waiting visible)."""
+    started = time.monotonic()
+    time.sleep(sleep_s)
+    _grade_runtime.emit("probe", token=token, t0=started, t=time.monotonic(),
+                        thread=threading.get_ident(),
+                        main_thread=threading.current_thread() is threading.main_thread())
+
+
+def exit_with(token: str, code: int) -> None:
+    """Record, then leave the process with ``sys.exit(code)``."""
+    record(token)
+    sys.exit(code)
+
+
+def fail(token: str) -> None:
+    """Record, then raise (a process whose target raises exits with code 1)."""
+    record(token)
+    raise RuntimeError(f"probe {token} failed on purpose (pid {os.getpid()})")

@@ -1,0 +1,337 @@
+"""Run calls of a submission in a supervised sandbox and read back what happened.
+
+A *session* is one supervisor process for one submission under one start method. It
+makes a list of calls in a fresh worker and returns, per call, the return value or the
+exception (as JSON data, never pickles), the captured output, the trace of the
+processes the submission started, the processes it left running and, for a call that
+outlived its timeout, the state and Python stack of every process at that moment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from grader.sandbox.trace import Trace, read_events
+
+BOOT_DIR = Path(__file__).parent / "boot"
+OUTPUT_EXCERPT_CHARS = 2_000
+STACK_EXCERPT_CHARS = 6_000
+SUPERVISOR_GRACE_S = 15.0
+
+CallKind = Literal["function", "script", "import"]
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A function the sandbox imports by name, e.g. ``Ref("grade_probe.record")``."""
+
+    qualified_name: str
+
+
+@dataclass(frozen=True)
+class Call:
+    """One thing to do in the sandbox: call ``function(*args)`` of the submission,
+    run it as a script, or just import it."""
+
+    name: str
+    function: str = ""
+    args: tuple[Any, ...] = ()
+    kind: CallKind = "function"
+
+
+@dataclass(frozen=True)
+class Align:
+    """Make every process that calls ``function`` wait for ``parties`` callers first."""
+
+    function: str
+    parties: int = 2
+    timeout_s: float = 1.5
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-process resource limits inside the sandbox."""
+
+    memory_bytes: int = 2 * 1024**3
+    output_bytes: int = 16 * 1024**2
+    open_files: int = 256
+    extra_cpu_s: int = 10
+
+    def rlimits(self, cpu_s: int) -> dict[str, int]:
+        return {
+            "RLIMIT_AS": self.memory_bytes,
+            "RLIMIT_FSIZE": self.output_bytes,
+            "RLIMIT_NOFILE": self.open_files,
+            "RLIMIT_CPU": cpu_s + self.extra_cpu_s,
+            "RLIMIT_CORE": 0,
+        }
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    module: str
+    submission: Path
+    start_method: str
+    calls: tuple[Call, ...]
+    timeout_s: float
+    traced: tuple[str, ...] = ()
+    align: Align | None = None
+    limits: Limits = field(default_factory=Limits)
+
+
+@dataclass
+class CallOutcome:
+    """What one call did. ``status`` is one of: returned, raised, exited, missing
+    (no such function), timeout, crashed (the worker died), not_run."""
+
+    call: Call
+    status: str
+    value: Any = None
+    type_name: str = ""
+    exception: str = ""
+    message: str = ""
+    traceback: str = ""
+    exit_code: int | None = None
+    duration_s: float = 0.0
+    stdout: str = ""
+    stderr: str = ""
+    trace: Trace = field(default_factory=Trace)
+    leaks: list[dict] = field(default_factory=list)
+    hang: list[dict] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("returned", "raised", "exited", "missing")
+
+
+@dataclass
+class SessionResult:
+    spec: SessionSpec
+    outcomes: dict[str, CallOutcome]
+    worker_pid: int | None
+    duration_s: float
+    error: str = ""
+
+    def __getitem__(self, name: str) -> CallOutcome:
+        return self.outcomes[name]
+
+
+class RunningSession:
+    """A started session; :meth:`result` waits for it and cleans up."""
+
+    def __init__(self, spec: SessionSpec) -> None:
+        self.spec = spec
+        self.started = time.monotonic()
+        self.folder = Path(tempfile.mkdtemp(prefix="grade-"))
+        source = self.folder / "src"
+        work = self.folder / "work"
+        for sub in (source, work, self.folder / "trace", self.folder / "stacks",
+                    self.folder / "calls", self.folder / "align"):
+            sub.mkdir()
+        shutil.copyfile(spec.submission, source / f"{spec.module}.py")
+        config = {
+            "method": spec.start_method,
+            "module": spec.module,
+            "source_dir": str(source),
+            "traced": list(spec.traced),
+            "align": vars(spec.align) if spec.align else None,
+            "calls": [_call_json(call) for call in spec.calls],
+        }
+        (self.folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+        cpu_s = int(spec.timeout_s * max(1, len(spec.calls))) + 1
+        request = {
+            "python": sys.executable,
+            "worker": str(BOOT_DIR / "_grade_worker.py"),
+            "cwd": str(work),
+            "stdout": str(self.folder / "stdout"),
+            "stderr": str(self.folder / "stderr"),
+            "env": _sandbox_env(self.folder, work),
+            "timeouts": [spec.timeout_s],
+            "startup_timeout": max(10.0, spec.timeout_s),
+            "limits": spec.limits.rlimits(cpu_s),
+        }
+        (self.folder / "supervisor.json").write_text(json.dumps(request), encoding="utf-8")
+        self.budget_s = spec.timeout_s * len(spec.calls) + 10.0 * (len(spec.calls) + 1) + SUPERVISOR_GRACE_S
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-S", str(BOOT_DIR / "_grade_supervisor.py"), str(self.folder)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+
+    def result(self) -> SessionResult:
+        try:
+            try:
+                out, err = self.process.communicate(timeout=self.budget_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                out, err = self.process.communicate()
+            report = _parse_supervisor(out, err, self.process.returncode)
+            if report.get("error"):
+                kill_stragglers(self.folder)
+            return self._read(report)
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _read(self, report: dict) -> SessionResult:
+        events = read_events(self.folder / "trace")
+        by_index = {call["index"]: call for call in report.get("calls", [])}
+        timeout = report.get("timeout") or {}
+        outcomes: dict[str, CallOutcome] = {}
+        output_start = (0, 0)
+        stopped = False
+        for index, call in enumerate(self.spec.calls):
+            supervised = by_index.get(index)
+            if supervised is None or stopped:
+                outcomes[call.name] = CallOutcome(call, "not_run")
+                stopped = True
+                continue
+            outcome = self._outcome(index, call, supervised, report, timeout)
+            t_end = supervised["t"] if supervised.get("t") else float("inf")
+            outcome.trace = Trace([e for e in events if supervised["t0"] <= e.get("t", 0) <= t_end],
+                                  main_pid=report.get("worker_pid"))
+            outcome_files = self._outcome_files(index)
+            output_end = tuple(outcome_files.get("output_end", (None, None)))
+            if call.kind != "script":
+                outcome.stdout = _excerpt(self.folder / "stdout", output_start[0], output_end[0])
+                outcome.stderr = _excerpt(self.folder / "stderr", output_start[1], output_end[1])
+            output_start = (output_end[0] or 0, output_end[1] or 0)
+            outcomes[call.name] = outcome
+            stopped = not outcome.finished
+        return SessionResult(self.spec, outcomes, report.get("worker_pid"),
+                             time.monotonic() - self.started, report.get("error") or "")
+
+    def _outcome_files(self, index: int) -> dict:
+        path = self.folder / "calls" / f"{index}.json"
+        try:
+            data = json.loads(path.read_bytes()[:32 * 1024**2])
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _outcome(self, index: int, call: Call, supervised: dict, report: dict, timeout: dict) -> CallOutcome:
+        duration = (supervised.get("t") or time.monotonic()) - supervised["t0"]
+        if timeout.get("call") == index:
+            hang = [dict(proc, stack=_excerpt(self.folder / "stacks" / f"{proc['pid']}.txt",
+                                              0, None, STACK_EXCERPT_CHARS))
+                    for proc in timeout.get("processes", [])]
+            return CallOutcome(call, "timeout", duration_s=self.spec.timeout_s, hang=hang)
+        data = self._outcome_files(index)
+        if supervised.get("t") is None or not data:
+            return CallOutcome(call, "crashed", exit_code=report.get("worker_exit"), duration_s=duration)
+        outcome = CallOutcome(
+            call, str(data.get("status", "crashed")),
+            value=data.get("value"), type_name=str(data.get("type", "")),
+            exception=str(data.get("exception", "")), message=str(data.get("message", "")),
+            traceback=str(data.get("traceback", ""))[-4000:], duration_s=duration,
+            leaks=supervised.get("leaks", []),
+        )
+        if outcome.status == "exited":
+            code = data.get("code")
+            outcome.exit_code = code if isinstance(code, int) else 1
+            if call.kind == "script":
+                outcome.stdout = _excerpt(self.folder / "calls" / f"{index}.stdout", 0, None)
+                outcome.stderr = _excerpt(self.folder / "calls" / f"{index}.stderr", 0, None)
+        return outcome
+
+
+def start_session(spec: SessionSpec) -> RunningSession:
+    return RunningSession(spec)
+
+
+def run_session(spec: SessionSpec) -> SessionResult:
+    return start_session(spec).result()
+
+
+def _call_json(call: Call) -> dict:
+    return {"kind": call.kind, "function": call.function, "args": [_arg_json(a) for a in call.args]}
+
+
+def _arg_json(argument: Any) -> Any:
+    if isinstance(argument, Ref):
+        return {"__ref__": argument.qualified_name}
+    if isinstance(argument, (list, tuple)):
+        return [_arg_json(item) for item in argument]
+    return argument
+
+
+def _sandbox_env(folder: Path, work: Path) -> dict[str, str]:
+    """A scrubbed environment: nothing of the grader's (tokens, secrets) reaches the submission."""
+    return {
+        "PATH": os.defpath,
+        "HOME": str(work),
+        "TMPDIR": str(work),
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": str(BOOT_DIR),
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONIOENCODING": "utf-8",
+        "MALLOC_ARENA_MAX": "2",
+        "GRADE_SANDBOX_DIR": str(folder),
+    }
+
+
+def _parse_supervisor(out: bytes, err: bytes, returncode: int | None) -> dict:
+    try:
+        report = json.loads(out)
+    except ValueError:
+        reason = "killed" if returncode and returncode < 0 else f"exit code {returncode}"
+        return {"calls": [], "error": f"the sandbox supervisor died ({reason})",
+                "stderr": err.decode("utf-8", "replace")[-2000:]}
+    return report if isinstance(report, dict) else {"calls": [], "error": "bad supervisor report"}
+
+
+def kill_stragglers(folder: Path) -> int:
+    """Kill every process whose environment marks it as part of the sandbox in ``folder``.
+
+    Needed only when the supervisor itself died (its subreaper role died with it, so
+    the submission's processes were re-parented to init).
+    """
+    marker = f"GRADE_SANDBOX_DIR={folder}".encode() + b"\0"
+    killed = 0
+    for _ in range(20):
+        found = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and int(entry) != os.getpid():
+                try:
+                    with open(f"/proc/{entry}/environ", "rb") as file:
+                        if marker in file.read() + b"\0":
+                            found.append(int(entry))
+                except OSError:
+                    continue
+        if not found:
+            break
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except OSError:
+                pass
+        time.sleep(0.01)
+    return killed
+
+
+def _excerpt(path: Path, start: int, end: int | None, limit: int = OUTPUT_EXCERPT_CHARS) -> str:
+    """Read at most ``limit`` characters of ``path[start:end]``, noting what was left out."""
+    try:
+        with open(path, "rb") as file:
+            total = os.fstat(file.fileno()).st_size if end is None else end
+            file.seek(start)
+            size = max(0, total - start)
+            data = file.read(min(size, limit * 4))
+    except OSError:
+        return ""
+    text = data.decode("utf-8", "replace")
+    if len(text) > limit or size > len(data):
+        text = text[:limit]
+        text += f"\n[output truncated: {size:,} bytes in total, first {len(text):,} characters shown]"
+    return text

@@ -1,0 +1,106 @@
+"""The trace of a call: what the submission's processes did, read from the sandbox.
+
+Events are written by ``boot/_grade_runtime.py``; every one has ``ev`` (its kind),
+``pid`` and ``t`` (``time.monotonic()``). :class:`Trace` answers the questions checks
+ask, so that check files never parse events themselves.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TRACE_FILE_LIMIT = 4 * 1024**2
+POOL_WORKER = "multiprocessing.pool.worker"
+
+
+def read_events(folder: Path) -> list[dict]:
+    """All events of a session, oldest first (malformed lines are skipped)."""
+    events = []
+    for path in folder.glob("*.jsonl"):
+        with open(path, "rb") as file:
+            data = file.read(TRACE_FILE_LIMIT)
+        for line in data.splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(event, dict) and isinstance(event.get("t"), (int, float)):
+                events.append(event)
+    events.sort(key=lambda event: event["t"])
+    return events
+
+
+@dataclass
+class Trace:
+    events: list[dict] = field(default_factory=list)
+    main_pid: int | None = None
+
+    def of(self, kind: str, **match) -> list[dict]:
+        return [e for e in self.events if e["ev"] == kind and all(e.get(k) == v for k, v in match.items())]
+
+    # processes -------------------------------------------------------------
+    def started(self, include_pool_workers: bool = False) -> list[dict]:
+        """Processes started (``Process.start``), pool workers excluded unless asked."""
+        return [e for e in self.of("start")
+                if include_pool_workers or e.get("target") != POOL_WORKER]
+
+    def pool_workers_started(self) -> list[dict]:
+        return [e for e in self.of("start") if e.get("target") == POOL_WORKER]
+
+    def first_join(self) -> dict | None:
+        joins = self.of("join")
+        return joins[0] if joins else None
+
+    def exit_codes(self) -> dict[int, int | None]:
+        return {e["child"]: e.get("exitcode") for e in self.of("joined")}
+
+    def run_intervals(self, target_suffix: str = "") -> list[tuple[int, float, float]]:
+        """(pid, start, end) of every child process's ``run()``."""
+        starts = {e["pid"]: e for e in self.of("run") if e.get("target", "").endswith(target_suffix)}
+        ends = {e["pid"]: e["t"] for e in self.of("run_end")}
+        return [(pid, e["t"], ends[pid]) for pid, e in starts.items() if pid in ends]
+
+    # functions ---------------------------------------------------------------
+    def calls(self, function: str) -> list[dict]:
+        """Calls of a traced function of the exercise module."""
+        return self.of("call", func=function)
+
+    def probes(self, token: str) -> list[dict]:
+        return self.of("probe", token=token)
+
+    def tasks(self) -> list[dict]:
+        """Pool tasks: one event per task a pool worker ran."""
+        return self.of("task")
+
+    # pools -------------------------------------------------------------------
+    def pools(self) -> list[dict]:
+        return self.of("pool")
+
+    def pool_cleaned_up(self, pool: dict) -> bool:
+        """Closed and joined, or terminated (what ``with Pool() as p`` does)."""
+        pool_id = pool["pool"]
+        return bool(self.of("pool_terminate", pool=pool_id)) or (
+            bool(self.of("pool_close", pool=pool_id)) and bool(self.of("pool_join", pool=pool_id)))
+
+    def apply_async(self) -> list[dict]:
+        return self.of("apply_async")
+
+    def gets(self) -> list[dict]:
+        return self.of("get")
+
+    def array_writes(self) -> dict[int, int]:
+        writes: dict[int, int] = {}
+        for event in self.of("array_writes"):
+            writes[event["pid"]] = writes.get(event["pid"], 0) + int(event.get("count", 0))
+        return writes
+
+    def describe(self, pid: int) -> str:
+        """A short name for a process: its target, as recorded when it started."""
+        if pid == self.main_pid:
+            return "main process"
+        for event in self.of("start"):
+            if event.get("child") == pid:
+                return f"process {pid} (target {event.get('target', '?').rsplit('.', 1)[-1]})"
+        return f"process {pid}"
