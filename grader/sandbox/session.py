@@ -56,6 +56,7 @@ class Align:
     function: str
     parties: int = 2
     timeout_s: float = 1.5
+    calls: tuple[str, ...] = ()  # names of the calls to align in; empty: every call
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,8 @@ class CallOutcome:
     trace: Trace = field(default_factory=Trace)
     leaks: list[dict] = field(default_factory=list)
     hang: list[dict] = field(default_factory=list)
+    t0: float = 0.0  # when the call started (time.monotonic() of this machine)
+    t_end: float | None = None  # when it returned, raised or exited; None if it never did
 
     @property
     def finished(self) -> bool:
@@ -144,7 +147,7 @@ class RunningSession:
             "module": spec.module,
             "source_dir": str(source),
             "traced": list(spec.traced),
-            "align": vars(spec.align) if spec.align else None,
+            "align": _align_json(spec.align, spec.calls),
             "calls": [_call_json(call) for call in spec.calls],
         }
         (self.folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
@@ -189,6 +192,7 @@ class RunningSession:
         outcomes: dict[str, CallOutcome] = {}
         output_start = (0, 0)
         stopped = False
+        starts = [by_index[i]["t0"] for i in sorted(by_index)] + [float("inf")]
         for index, call in enumerate(self.spec.calls):
             supervised = by_index.get(index)
             if supervised is None or stopped:
@@ -196,12 +200,17 @@ class RunningSession:
                 stopped = True
                 continue
             outcome = self._outcome(index, call, supervised, report, timeout)
-            t_end = supervised["t"] if supervised.get("t") else float("inf")
-            outcome.trace = Trace([e for e in events if supervised["t0"] <= e.get("t", 0) <= t_end],
+            window_end = starts[starts.index(supervised["t0"]) + 1]
+            outcome.trace = Trace([e for e in events if supervised["t0"] <= e["t"] < window_end],
                                   main_pid=report.get("worker_pid"))
+            outcome.t0 = supervised["t0"]
+            outcome.t_end = supervised.get("t")
             outcome_files = self._outcome_files(index)
             output_end = tuple(outcome_files.get("output_end", (None, None)))
-            if call.kind != "script":
+            if call.kind == "script":
+                outcome.stdout = _excerpt(self.folder / "calls" / f"{index}.stdout", 0, None)
+                outcome.stderr = _excerpt(self.folder / "calls" / f"{index}.stderr", 0, None)
+            else:
                 outcome.stdout = _excerpt(self.folder / "stdout", output_start[0], output_end[0])
                 outcome.stderr = _excerpt(self.folder / "stderr", output_start[1], output_end[1])
             output_start = (output_end[0] or 0, output_end[1] or 0)
@@ -238,9 +247,6 @@ class RunningSession:
         if outcome.status == "exited":
             code = data.get("code")
             outcome.exit_code = code if isinstance(code, int) else 1
-            if call.kind == "script":
-                outcome.stdout = _excerpt(self.folder / "calls" / f"{index}.stdout", 0, None)
-                outcome.stderr = _excerpt(self.folder / "calls" / f"{index}.stderr", 0, None)
         return outcome
 
 
@@ -250,6 +256,14 @@ def start_session(spec: SessionSpec) -> RunningSession:
 
 def run_session(spec: SessionSpec) -> SessionResult:
     return start_session(spec).result()
+
+
+def _align_json(align: Align | None, calls: tuple[Call, ...]) -> dict | None:
+    if align is None:
+        return None
+    indexes = [i for i, call in enumerate(calls) if not align.calls or call.name in align.calls]
+    return {"function": align.function, "parties": align.parties, "timeout_s": align.timeout_s,
+            "calls": indexes}
 
 
 def _call_json(call: Call) -> dict:

@@ -269,7 +269,7 @@ def _traced_function(func, align):
     @functools.wraps(func)
     def traced(*args, **kwargs):
         if align:
-            _rendezvous(int(align["parties"]), float(align["timeout_s"]))
+            _rendezvous(align)
         started = time.monotonic()
         try:
             return func(*args, **kwargs)
@@ -281,7 +281,7 @@ def _traced_function(func, align):
     return traced
 
 
-def _rendezvous(parties: int, timeout_s: float) -> None:
+def _rendezvous(align: dict) -> None:
     """A barrier between processes of one call, so that racing code really overlaps.
 
     Each arrival drops a file into a folder of the current call; everyone waits until
@@ -291,6 +291,9 @@ def _rendezvous(parties: int, timeout_s: float) -> None:
     try:
         with open(os.path.join(_DIR, "current_call"), encoding="utf-8") as file:
             call = file.read().strip()
+        if int(call) not in align["calls"]:
+            return
+        parties, timeout_s = int(align["parties"]), float(align["timeout_s"])
         folder = os.path.join(_DIR, "align", call)
         os.makedirs(folder, exist_ok=True)
         me = f"{os.getpid()}-{threading.get_ident()}-{time.monotonic_ns()}"
@@ -299,5 +302,5 @@ def _rendezvous(parties: int, timeout_s: float) -> None:
         while len(os.listdir(folder)) < parties and time.monotonic() < deadline:
             time.sleep(0.0005)
         emit("aligned", arrivals=len(os.listdir(folder)))
-    except OSError:
+    except (OSError, ValueError):
         pass

@@ -1,0 +1,7 @@
+"""``python -m grader`` is ``grade``."""
+
+import sys
+
+from grader.cli import main
+
+sys.exit(main())

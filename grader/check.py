@@ -1,0 +1,132 @@
+"""What a check file uses: the plan of calls, the ``run`` it asserts on, and failures.
+
+A check file (``grader/checks/check_exNN_*.py``) defines ``plan(rng) -> Plan``, the
+calls to make in the sandbox with inputs drawn from ``rng``, and ordinary pytest tests
+taking the ``run`` fixture (one :class:`Run` per start method)::
+
+    def plan(rng):
+        return Plan([Call("values", "collect", ([rng.randint(1, 9)],))], traced=("job",))
+
+    def test_values(run):
+        outcome = run.returned("values")
+        run.expect_value(outcome, expected)
+
+A failed expectation raises :class:`CheckFailed` with a message for the student, built
+from the catalogue in the student's language.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from grader import diagnose
+from grader.i18n import text
+from grader.manifest import Exercise
+from grader.results import Status
+from grader.sandbox import Align, Call, CallOutcome, Ref, SessionResult
+from grader.sandbox.boot._grade_values import encode
+
+__all__ = ["Align", "Call", "CheckFailed", "Plan", "Ref", "Run", "encode"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    calls: list[Call]
+    traced: tuple[str, ...] = ()
+    align: Align | None = None
+    timeout_s: float | None = None  # per call; default: the manifest's timeout
+
+
+class CheckFailed(Exception):
+    """A check did not pass; ``str()`` is the student-facing message."""
+
+    def __init__(self, message: str, status: Status = Status.FAILED, output: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.output = output
+
+
+@dataclass
+class Run:
+    """The outcome of a plan under one start method, with helpers that fail clearly."""
+
+    exercise: Exercise
+    start_method: str
+    session: SessionResult
+    language: str
+    rng: random.Random = field(default_factory=random.Random)
+
+    def t(self, key: str, **params: object) -> str:
+        return text(key, self.language, **params)
+
+    def fail(self, key: str, outcome: CallOutcome | None = None, **params: object) -> CheckFailed:
+        """A failure whose message is the catalogue entry ``key``."""
+        output = _output(outcome) if outcome is not None else ""
+        return CheckFailed(self.t(key, **params), output=output)
+
+    def outcome(self, name: str) -> CallOutcome:
+        return self.session[name]
+
+    def finished(self, name: str) -> CallOutcome:
+        """The call's outcome, which must have finished (returned, raised or exited)
+        without leaving processes behind; otherwise the check fails with a diagnosis."""
+        outcome = self.session[name]
+        problem = diagnose.unfinished(outcome, self)
+        if problem is not None:
+            raise problem
+        if outcome.leaks:
+            raise CheckFailed(diagnose.leaks(outcome, self), output=_output(outcome))
+        return outcome
+
+    def returned(self, name: str) -> CallOutcome:
+        """The call's outcome, which must have returned normally."""
+        outcome = self.finished(name)
+        if outcome.status != "returned":
+            raise CheckFailed(diagnose.did_not_return(outcome, self), output=_output(outcome))
+        return outcome
+
+    def cause(self, outcome: CallOutcome) -> str:
+        """The likely cause of an error seen in the call's traceback or error output."""
+        return diagnose.cause_of(outcome.traceback + "\n" + outcome.stderr, outcome, self)
+
+    def expect_value(self, outcome: CallOutcome, expected: object, *, call: str | None = None) -> None:
+        """The returned value must equal ``expected`` (compared in its JSON form)."""
+        wanted = encode(expected)
+        if outcome.value != wanted:
+            raise self.fail("value.wrong", outcome, call=call or describe_call(outcome),
+                            expected=show(wanted), got=show(outcome.value),
+                            difference=diagnose.difference(wanted, outcome.value, self))
+
+
+def describe_call(outcome: CallOutcome) -> str:
+    """``collect([3, 1])``, with long arguments shortened."""
+    call = outcome.call
+    if call.kind == "script":
+        return f"python {call.function}"
+    arguments = ", ".join(show(arg, 60) for arg in call.args)
+    return f"{call.function}({arguments})"
+
+
+def show(value: object, limit: int = 200) -> str:
+    """A short, readable rendering of a value in its JSON form."""
+    if isinstance(value, dict) and "__summary__" in value:
+        summary = value["__summary__"]
+        head = ", ".join(show(item, 20) for item in summary["head"])
+        return f"[{head}, ...] ({summary['len']:,} items)"
+    if isinstance(value, dict) and "__repr__" in value:
+        text_ = value["__repr__"]
+    elif isinstance(value, Ref):
+        text_ = value.qualified_name.rsplit(".", 1)[-1]
+    else:
+        text_ = repr(value)
+    return text_ if len(text_) <= limit else text_[: limit - 4] + " ..."
+
+
+def _output(outcome: CallOutcome) -> str:
+    parts = []
+    if outcome.stdout.strip():
+        parts.append(outcome.stdout)
+    if outcome.stderr.strip():
+        parts.append(outcome.stderr)
+    return "\n".join(parts)

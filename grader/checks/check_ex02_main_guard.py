@@ -1,0 +1,50 @@
+"""Checks for exercise-2 (main-guard): the script, and importing it.
+
+Importing runs first: it must print nothing and start no process. Then the module is
+run as ``python ex02_main_guard.py`` under each start method.
+"""
+
+from __future__ import annotations
+
+import random
+
+from grader.check import Call, Plan, Run
+
+EXPECTED_LINE = str([x * x for x in range(10)])
+
+
+def plan(rng: random.Random) -> Plan:
+    return Plan([
+        Call("import", kind="import"),
+        Call("square", "square", (rng.randint(11, 10_000),)),
+        Call("script", "ex02_main_guard.py", kind="script"),
+    ], timeout_s=5.0)
+
+
+def test_import_starts_nothing(run: Run) -> None:
+    outcome = run.finished("import")
+    if outcome.status != "returned":
+        raise run.fail("ex02.import_failed", outcome)
+    started = outcome.trace.started(include_pool_workers=True)
+    if started or outcome.trace.pools():
+        raise run.fail("ex02.import_started", outcome, count=len(started))
+    if outcome.stdout.strip():
+        raise run.fail("ex02.import_printed", outcome)
+
+
+def test_square_is_top_level(run: Run) -> None:
+    outcome = run.returned("square")
+    x = outcome.call.args[0]
+    run.expect_value(outcome, x * x)
+
+
+def test_script_prints_squares(run: Run) -> None:
+    outcome = run.finished("script")
+    if outcome.exit_code != 0:
+        raise run.fail("ex02.script_exit", outcome, code=outcome.exit_code,
+                       cause=run.cause(outcome))
+    lines = [line.strip() for line in outcome.stdout.splitlines()]
+    if EXPECTED_LINE not in lines:
+        raise run.fail("ex02.script_output", outcome, expected=EXPECTED_LINE,
+                       got=outcome.stdout.strip()[:300] or "(nothing)")
+

@@ -1,0 +1,50 @@
+"""Checks for exercise-3 (queue): ``collect(ns)``, one process per element, one Queue."""
+
+from __future__ import annotations
+
+import random
+
+from grader.check import Call, Plan, Run
+
+
+def job_value(n: int) -> int:
+    return sum(i + i**2 + i**3 for i in range(n))
+
+
+def plan(rng: random.Random) -> Plan:
+    ns = [rng.randint(500, 5_000) for _ in range(rng.randint(3, 5))]
+    return Plan([Call("values", "collect", (ns,)), Call("empty", "collect", ([],))], traced=("job",))
+
+
+def test_results_in_order_of_ns(run: Run) -> None:
+    outcome = run.returned("values")
+    ns = outcome.call.args[0]
+    run.expect_value(outcome, [job_value(n) for n in ns])
+
+
+def test_empty_input(run: Run) -> None:
+    run.expect_value(run.returned("empty"), [])
+
+
+def test_one_child_process_per_element(run: Run) -> None:
+    outcome = run.returned("values")
+    ns = outcome.call.args[0]
+    started = outcome.trace.started()
+    if len(started) != len(ns):
+        raise run.fail("ex03.process_count", outcome, expected=len(ns), got=len(started))
+    runs = outcome.trace.calls("job")
+    pids = {call["pid"] for call in runs}
+    if len(runs) != len(ns) or outcome.trace.main_pid in pids or len(pids) != len(ns):
+        raise run.fail("ex03.job_in_children", outcome, expected=len(ns), got=len(runs),
+                       children=len(pids - {outcome.trace.main_pid}))
+
+
+def test_all_started_before_first_join(run: Run) -> None:
+    outcome = run.returned("values")
+    started = outcome.trace.started()
+    first_join = outcome.trace.first_join()
+    if first_join is None:
+        raise run.fail("ex03.never_joined", outcome)
+    late = [event for event in started if event["t"] > first_join["t"]]
+    if late:
+        raise run.fail("ex03.serialized", outcome, late=len(late), total=len(started))

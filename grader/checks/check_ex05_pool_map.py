@@ -1,0 +1,52 @@
+"""Checks for exercise-5 (pool-map): ``multicore(values, processes)`` with a Pool."""
+
+from __future__ import annotations
+
+import random
+
+from grader.check import Call, Plan, Run
+
+
+def plan(rng: random.Random) -> Plan:
+    values = [rng.randint(-1_000, 1_000) for _ in range(rng.randint(20, 40))]
+    others = [rng.randint(0, 100) for _ in range(rng.randint(5, 15))]
+    return Plan([
+        Call("three", "multicore", (values, 3)),
+        Call("default", "multicore", (others,)),
+        Call("empty", "multicore", ([], 2)),
+    ], traced=("job",))
+
+
+def test_values(run: Run) -> None:
+    for name in ("three", "default"):
+        outcome = run.returned(name)
+        run.expect_value(outcome, [x * x for x in outcome.call.args[0]])
+
+
+def test_empty_input(run: Run) -> None:
+    run.expect_value(run.returned("empty"), [])
+
+
+def test_work_runs_in_pool_workers(run: Run) -> None:
+    for name in ("three", "default"):
+        outcome = run.returned(name)
+        calls = outcome.trace.calls("job")
+        in_caller = [c for c in calls if c["pid"] == outcome.trace.main_pid]
+        if not outcome.trace.tasks() or in_caller or len(calls) != len(outcome.call.args[0]):
+            raise run.fail("ex05.not_in_workers", outcome, in_caller=len(in_caller), total=len(calls),
+                           expected=len(outcome.call.args[0]))
+
+
+def test_processes_argument(run: Run) -> None:
+    outcome = run.returned("three")
+    workers = outcome.trace.pool_workers_started()
+    if len(workers) != 3:
+        raise run.fail("ex05.worker_count", outcome, got=len(workers))
+
+
+def test_pool_closed_and_joined(run: Run) -> None:
+    for name in ("three", "default", "empty"):
+        outcome = run.returned(name)
+        for pool in outcome.trace.pools():
+            if not outcome.trace.pool_cleaned_up(pool):
+                raise run.fail("pool.not_cleaned_up", outcome)

@@ -1,0 +1,55 @@
+"""Checks for exercise-6 (apply-async): ``one(x)`` and ``many(values)``."""
+
+from __future__ import annotations
+
+import random
+
+from grader.check import Call, Plan, Run
+
+
+def plan(rng: random.Random) -> Plan:
+    values = [rng.randint(-500, 500) for _ in range(rng.randint(8, 16))]
+    return Plan([Call("one", "one", (rng.randint(-10_000, 10_000),)), Call("many", "many", (values,))],
+                traced=("job",))
+
+
+def test_one_value(run: Run) -> None:
+    outcome = run.returned("one")
+    run.expect_value(outcome, outcome.call.args[0] ** 2)
+
+
+def test_one_uses_apply_async(run: Run) -> None:
+    outcome = run.returned("one")
+    _expect_apply_async(run, outcome, 1)
+
+
+def test_many_values(run: Run) -> None:
+    outcome = run.returned("many")
+    run.expect_value(outcome, [x * x for x in outcome.call.args[0]])
+
+
+def test_many_submits_all_before_first_get(run: Run) -> None:
+    outcome = run.returned("many")
+    _expect_apply_async(run, outcome, len(outcome.call.args[0]))
+    submitted = outcome.trace.apply_async()
+    gets = outcome.trace.gets()
+    if gets and submitted[-1]["t"] > gets[0]["t"]:
+        before = sum(1 for event in submitted if event["t"] < gets[0]["t"])
+        raise run.fail("ex06.get_too_early", outcome, before=before, total=len(submitted))
+
+
+def test_pool_closed(run: Run) -> None:
+    for name in ("one", "many"):
+        outcome = run.returned(name)
+        for pool in outcome.trace.pools():
+            if not outcome.trace.pool_cleaned_up(pool):
+                raise run.fail("pool.not_cleaned_up", outcome)
+
+
+def _expect_apply_async(run: Run, outcome, expected: int) -> None:
+    submitted = [e for e in outcome.trace.apply_async() if e.get("func", "").endswith(".job")]
+    calls = outcome.trace.calls("job")
+    if len(submitted) != expected:
+        raise run.fail("ex06.apply_async_count", outcome, expected=expected, got=len(submitted))
+    if any(c["pid"] == outcome.trace.main_pid for c in calls) or len(calls) != expected:
+        raise run.fail("ex06.not_in_workers", outcome)

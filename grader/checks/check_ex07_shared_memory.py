@@ -1,0 +1,53 @@
+"""Checks for exercise-7 (shared-memory): ``add_in_child`` with a Value, ``squares``
+with an Array written by ``workers`` child processes.
+
+Writes to shared arrays (``array[i] = ...``) are counted per process by the sandbox.
+"""
+
+from __future__ import annotations
+
+import random
+
+from grader.check import Call, Plan, Run
+
+
+def plan(rng: random.Random) -> Plan:
+    start = rng.randint(-1_000, 1_000) + rng.choice((0.25, 0.5, 0.75, 0.125))
+    delta = rng.randint(1, 500) + rng.choice((0.375, 0.625, 0.875))
+    workers = rng.randint(2, 4)
+    n = rng.randint(200 * workers, 2_000)
+    return Plan([Call("value", "add_in_child", (start, delta)),
+                 Call("squares", "squares", (n, workers))])
+
+
+def test_value_holds_floats(run: Run) -> None:
+    outcome = run.returned("value")
+    start, delta = outcome.call.args
+    run.expect_value(outcome, start + delta)
+
+
+def test_value_changed_in_a_child(run: Run) -> None:
+    outcome = run.returned("value")
+    started = outcome.trace.started()
+    if len(started) != 1:
+        raise run.fail("ex07.one_child", outcome, got=len(started))
+
+
+def test_squares_values(run: Run) -> None:
+    outcome = run.returned("squares")
+    n, _ = outcome.call.args
+    run.expect_value(outcome, [i * i for i in range(n)])
+
+
+def test_squares_written_by_workers(run: Run) -> None:
+    outcome = run.returned("squares")
+    _, workers = outcome.call.args
+    writes = outcome.trace.array_writes()
+    main = outcome.trace.main_pid
+    if writes.get(main):
+        raise run.fail("ex07.written_in_caller", outcome, count=writes[main])
+    started = outcome.trace.started(include_pool_workers=True)
+    writers = [pid for pid in writes if pid != main]
+    if writes and len(writers) != workers or not writes and len(started) != workers:
+        raise run.fail("ex07.writer_count", outcome, expected=workers,
+                       got=len(writers) if writes else len(started))

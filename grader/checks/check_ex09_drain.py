@@ -1,0 +1,39 @@
+"""Checks for exercise-9 (drain): ``gather(sizes)`` with payloads far larger than a pipe.
+
+A child that puts ~1 MB on a Queue cannot exit until someone reads it (the pipe holds
+64 KiB), so joining before reading hangs; the hang is reported with the stacks of the
+blocked processes.
+"""
+
+from __future__ import annotations
+
+import random
+
+from grader.check import Call, Plan, Run
+
+
+def plan(rng: random.Random) -> Plan:
+    small = [rng.randint(1, 50) for _ in range(rng.randint(2, 4))]
+    large = [1_000_000 + rng.randint(0, 10_000) for _ in range(rng.randint(2, 3))]
+    return Plan([Call("small", "gather", (small,)), Call("large", "gather", (large,))], timeout_s=6.0)
+
+
+def _expected(sizes: list[int]) -> list[list[int]]:
+    return [[index] * size for index, size in enumerate(sizes)]
+
+
+def test_small_payloads(run: Run) -> None:
+    outcome = run.returned("small")
+    run.expect_value(outcome, _expected(outcome.call.args[0]))
+
+
+def test_large_payloads(run: Run) -> None:
+    outcome = run.returned("large")
+    run.expect_value(outcome, _expected(outcome.call.args[0]))
+
+
+def test_one_process_per_size(run: Run) -> None:
+    outcome = run.returned("large")
+    started = outcome.trace.started()
+    if len(started) != len(outcome.call.args[0]):
+        raise run.fail("ex09.process_count", outcome, expected=len(outcome.call.args[0]), got=len(started))

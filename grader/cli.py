@@ -1,0 +1,74 @@
+"""``grade``: the command line. It validates arguments and calls :func:`grader.runner.run`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from grader.i18n import resolve_language
+from grader.manifest import START_METHODS, ManifestError, find_course_root
+from grader.report import render_json, render_text
+from grader.results import Status
+from grader.runner import Options, UsageError, run
+
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grade",
+        description="Grade multiprocessing exercises. With no EXERCISE, grade them all in order.",
+        epilog="Exit status: 0 when everything selected passed, 1 when anything failed, 2 for a usage error.",
+    )
+    parser.add_argument("exercises", nargs="*", metavar="EXERCISE",
+                        help="exercise id (exercise-3), number (3) or slug (queue)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--submission", type=Path, metavar="PATH",
+                        help="a file standing for the exercise's module, or a folder of modules "
+                             "(default: exercises/)")
+    source.add_argument("--solution", action="store_true", help="grade the reference solutions")
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    parser.add_argument("--start-method", action="append", default=[], choices=START_METHODS,
+                        dest="start_methods", metavar="METHOD",
+                        help="only this start method (repeatable): fork, spawn or forkserver")
+    parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                        help="grade N exercises in parallel (pytest-xdist)")
+    parser.add_argument("--seed", type=int, help="seed of the random inputs (to reproduce a run)")
+    parser.add_argument("--lang", choices=("en", "zh"), help="language of the feedback "
+                        "(default: GRADE_LANG, then LANG)")
+    parser.add_argument("--course", type=Path, metavar="DIR",
+                        help="the course folder (default: the nearest folder with exercises.yaml)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error("-j/--jobs must be at least 1")
+    if args.submission is not None and not args.submission.exists():
+        parser.error(f"--submission {args.submission}: no such file or folder")
+    root = args.course or find_course_root()
+    if root is None:
+        parser.error("no exercises.yaml here or above: run grade inside the course folder, or pass --course")
+    options = Options(
+        course_root=root, selection=tuple(args.exercises), submission=args.submission,
+        solution=args.solution, start_methods=tuple(args.start_methods), jobs=args.jobs,
+        seed=args.seed, language=args.lang,
+    )
+    try:
+        report = run(options)
+    except (UsageError, ManifestError) as error:
+        print(f"grade: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.format == "json":
+        sys.stdout.write(render_json(report) + "\n")
+    else:
+        sys.stdout.write(render_text(report, resolve_language(args.lang)))
+    sys.stdout.flush()
+    return EXIT_PASSED if report.status is Status.PASSED else EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""The pytest plugin that runs check files: options, the ``run`` fixture, results.
+
+Loaded with ``-p grader.plugin`` by :func:`grader.runner.run`. Settings come from the
+command line only (the runner passes them); state lives in ``config.stash``:
+
+- ``--grade-submission MODULE=PATH`` (repeatable): the file standing for each module;
+- ``--grade-start-method M`` (repeatable): restrict the manifest's start methods;
+- ``--grade-seed N``: the seed inputs are drawn from (reported, for reproducing a run);
+- ``--grade-lang en|zh``: the language of messages.
+
+Every check file's tests are parametrised over the exercise's start methods (test ids
+end in ``[spawn]``). The first test of an exercise starts one sandbox session per
+start method at once, so the methods run concurrently; later tests reuse the results.
+Each test's verdict data is attached to its report as the user property ``grade``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from grader.check import CheckFailed, Plan, Run
+from grader.i18n import resolve_language
+from grader.manifest import Course, Exercise, find_course_root, load_course
+from grader.results import Status
+from grader.sandbox import SessionSpec, start_session
+from grader.sandbox.session import RunningSession
+
+OUTER_TIMEOUT_MARGIN_S = 30.0
+
+
+@dataclass
+class GradeState:
+    course: Course
+    submissions: dict[str, Path]
+    start_methods: tuple[str, ...]
+    seed: int
+    language: str
+    sessions: dict[tuple[str, str], RunningSession] = field(default_factory=dict)
+    results: dict[tuple[str, str], Run] = field(default_factory=dict)
+
+
+state_key = pytest.StashKey[GradeState]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("grade", "multiprocessing exercise grading")
+    group.addoption("--grade-submission", action="append", default=[], metavar="MODULE=PATH",
+                    help="file standing for MODULE (repeatable); default: the course's exercises/")
+    group.addoption("--grade-start-method", action="append", default=[], metavar="METHOD",
+                    help="only these start methods (repeatable); default: the manifest's")
+    group.addoption("--grade-seed", type=int, default=None, help="seed for the random inputs")
+    group.addoption("--grade-lang", default=None, help="language of messages: en or zh")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    root = find_course_root(Path(str(config.rootpath)))
+    if root is None:
+        raise pytest.UsageError("no exercises.yaml found: run inside the course repository")
+    submissions = {}
+    for item in config.getoption("grade_submission"):
+        module, sep, path = item.partition("=")
+        if not sep:
+            raise pytest.UsageError(f"--grade-submission expects MODULE=PATH, not {item!r}")
+        submissions[module] = Path(path)
+    seed = config.getoption("grade_seed")
+    config.stash[state_key] = GradeState(
+        course=load_course(root),
+        submissions=submissions,
+        start_methods=tuple(config.getoption("grade_start_method")),
+        seed=random.randrange(2**32) if seed is None else seed,
+        language=resolve_language(config.getoption("grade_lang")),
+    )
+
+
+def _exercise_of(node: pytest.Item) -> Exercise | None:
+    state = node.config.stash[state_key]
+    return state.course.by_checks(Path(str(node.path)))
+
+
+def _methods(state: GradeState, exercise: Exercise) -> list[str]:
+    return [m for m in exercise.start_methods if not state.start_methods or m in state.start_methods]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "run" not in metafunc.fixturenames:
+        return
+    exercise = _exercise_of(metafunc.definition)
+    if exercise is None:
+        return
+    methods = _methods(metafunc.config.stash[state_key], exercise)
+    metafunc.parametrize("start_method", methods, ids=methods)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give every check an outer pytest-timeout: a safety net that should never fire."""
+    state = config.stash[state_key]
+    for item in items:
+        exercise = state.course.by_checks(Path(str(item.path)))
+        if exercise is not None:
+            budget = exercise.timeout * 20 + OUTER_TIMEOUT_MARGIN_S
+            item.add_marker(pytest.mark.timeout(budget, method="signal"))
+
+
+@pytest.fixture
+def start_method(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def inform(request: pytest.FixtureRequest):
+    """``inform(text)`` attaches information to a check that passes (e.g. timings)."""
+
+    def attach(message: str) -> None:
+        request.node.grade_info = message
+
+    return attach
+
+
+@pytest.fixture
+def run(request: pytest.FixtureRequest, start_method: str) -> Run:
+    """The outcome of the check file's plan under ``start_method``."""
+    state = request.config.stash[state_key]
+    exercise = _exercise_of(request.node)
+    assert exercise is not None, "the run fixture is only for check files listed in exercises.yaml"
+    key = (exercise.id, start_method)
+    if key not in state.results:
+        if key not in state.sessions:
+            _start_all(state, exercise, request.module)
+        session = state.sessions.pop(key).result()
+        state.results[key] = Run(exercise, start_method, session, state.language)
+    return state.results[key]
+
+
+def _start_all(state: GradeState, exercise: Exercise, module: object) -> None:
+    """Start the sessions of every start method of ``exercise`` at once."""
+    rng = random.Random(f"{state.seed}:{exercise.id}")
+    plan: Plan = module.plan(rng)  # type: ignore[attr-defined]
+    submission = state.submissions.get(exercise.module, state.course.exercises_dir / f"{exercise.module}.py")
+    for method in _methods(state, exercise):
+        spec = SessionSpec(
+            module=exercise.module, submission=submission, start_method=method,
+            calls=tuple(plan.calls), timeout_s=plan.timeout_s or exercise.timeout,
+            traced=plan.traced, align=plan.align,
+        )
+        state.sessions[(exercise.id, method)] = start_session(spec)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.when == "call" or report.failed:
+        method = getattr(item, "callspec", None) and item.callspec.params.get("start_method")
+        verdict = {"check": item.originalname if hasattr(item, "originalname") else item.name,
+                   "start_method": method, "status": Status.PASSED.value, "message": "", "output": ""}
+        if report.failed and call.excinfo is not None:
+            error = call.excinfo.value
+            if isinstance(error, CheckFailed):
+                verdict.update(status=error.status.value, message=str(error), output=error.output)
+            else:
+                verdict.update(status=Status.ERROR.value, message=f"{type(error).__name__}: {error}",
+                               output=report.longreprtext[-4000:])
+        elif report.passed:
+            info = getattr(item, "grade_info", "")
+            verdict["message"] = info
+        report.user_properties.append(("grade", json.dumps(verdict)))
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Wait for sessions started but never asked for (a test was deselected)."""
+    state = session.config.stash.get(state_key, None)
+    if state is not None:
+        for running in state.sessions.values():
+            running.result()
+        state.sessions.clear()

@@ -1,0 +1,60 @@
+"""Render a :class:`~grader.results.Report` for people (text) or programs (JSON)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+from grader.i18n import text
+from grader.results import CheckResult, ExerciseResult, Report, Status
+
+MARKS = {Status.PASSED: "✓", Status.FAILED: "✗", Status.TIMEOUT: "⧗", Status.ERROR: "!"}
+OUTPUT_LINES = 15
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report.to_json(), ensure_ascii=False, indent=2)
+
+
+def render_text(report: Report, language: str) -> str:
+    blocks = [_exercise_block(result, language) for result in report.exercises]
+    passed = sum(1 for result in report.exercises if result.status is Status.PASSED)
+    blocks.append(text("report.summary", language, passed=passed, total=len(report.exercises),
+                       score=report.score, max_score=report.max_score))
+    return "\n\n".join(blocks) + "\n"
+
+
+def _exercise_block(result: ExerciseResult, language: str) -> str:
+    status = text(f"status.{result.status.value}", language)
+    lines = [f"{MARKS[result.status]} {result.id} · {result.slug} · {result.title}   {status}   "
+             f"{result.score}/{result.max_score}   ({result.duration_s:.1f} s)"]
+    if result.problem:
+        lines.append(textwrap.indent(result.problem, "    "))
+    for group in _group(result.checks):
+        first = group[0]
+        methods = ", ".join(check.start_method for check in group if check.start_method)
+        label = f"{first.name}" + (f" [{methods}]" if methods else "")
+        lines.append(f"  {MARKS[first.status]} {label}")
+        if first.message:
+            lines.append(textwrap.indent(first.message, "      "))
+        if first.status is not Status.PASSED and first.output.strip():
+            lines.append("      " + text("report.output", language))
+            lines.append(textwrap.indent(_tail(first.output), "        | ", lambda _: True))
+    if result.hint:
+        lines.append("  " + text("report.hint", language, hint=result.hint))
+    return "\n".join(lines)
+
+
+def _group(checks: list[CheckResult]) -> list[list[CheckResult]]:
+    """Checks with the same name, status and message under several start methods, together."""
+    groups: dict[tuple[str, Status, str], list[CheckResult]] = {}
+    for check in checks:
+        groups.setdefault((check.name, check.status, check.message), []).append(check)
+    return list(groups.values())
+
+
+def _tail(output: str) -> str:
+    lines = output.rstrip().splitlines()
+    if len(lines) <= OUTPUT_LINES:
+        return "\n".join(lines)
+    return "\n".join(["...", *lines[-OUTPUT_LINES:]])

@@ -1,0 +1,186 @@
+"""Grade a selection of exercises: the one entry point behind the command line.
+
+:func:`run` resolves what to grade, rejects what cannot be graded before any code runs
+(a missing file, a syntax error), runs the check files with pytest in this process (the
+checks only *read* data coming back from sandboxes; no submission code runs here) and
+turns the pytest reports into a :class:`~grader.results.Report`.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from grader.i18n import resolve_language, text
+from grader.manifest import Course, Exercise, load_course
+from grader.results import CheckResult, ExerciseResult, Report, Status
+
+PYTEST_INI = Path(__file__).parent / "checks" / "pytest.ini"
+MAX_SUBMISSION_BYTES = 1024**2
+
+
+class UsageError(Exception):
+    """Bad arguments: the command line exits with status 2 and this message."""
+
+
+@dataclass(frozen=True)
+class Options:
+    course_root: Path
+    selection: tuple[str, ...] = ()
+    submission: Path | None = None
+    solution: bool = False
+    start_methods: tuple[str, ...] = ()
+    jobs: int = 1
+    seed: int | None = None
+    language: str | None = None
+
+
+def run(options: Options) -> Report:
+    course = load_course(options.course_root)
+    language = resolve_language(options.language)
+    exercises = select(course, options.selection, options.submission)
+    _check_start_methods(exercises, options.start_methods)
+    results = {ex.id: ExerciseResult(ex.id, ex.slug, ex.title.get(language), ex.points) for ex in exercises}
+    submissions = {}
+    for exercise in exercises:
+        path = submission_path(course, exercise, options)
+        problem = _unreadable(path, exercise, language)
+        if problem:
+            results[exercise.id].problem = problem
+        else:
+            submissions[exercise] = path
+    if submissions:
+        _run_checks(course, submissions, options, language, results)
+    for exercise in exercises:
+        result = results[exercise.id]
+        if result.status is not Status.PASSED:
+            result.hint = exercise.hints_in(language)[0]
+    return Report([results[ex.id] for ex in exercises])
+
+
+def select(course: Course, names: tuple[str, ...], submission: Path | None) -> list[Exercise]:
+    """The exercises named (by id, number, slug or module), in course order; all when none.
+
+    A ``--submission`` file named after a module selects that exercise by itself.
+    """
+    if not names and submission is not None and submission.is_file():
+        inferred = course.select(submission.stem)
+        if inferred is not None:
+            return [inferred]
+    if not names:
+        return list(course.exercises)
+    chosen = []
+    for name in names:
+        exercise = course.select(name)
+        if exercise is None:
+            valid = ", ".join(f"{ex.id} ({ex.slug})" for ex in course.exercises)
+            raise UsageError(f"unknown exercise {name!r}; choose from: {valid}")
+        if exercise not in chosen:
+            chosen.append(exercise)
+    return sorted(chosen, key=lambda ex: ex.number)
+
+
+def submission_path(course: Course, exercise: Exercise, options: Options) -> Path:
+    if options.solution:
+        return course.solutions_dir / f"{exercise.module}.py"
+    if options.submission is None:
+        return course.exercises_dir / f"{exercise.module}.py"
+    if options.submission.is_dir():
+        return options.submission / f"{exercise.module}.py"
+    return options.submission
+
+
+def _check_start_methods(exercises: list[Exercise], methods: tuple[str, ...]) -> None:
+    for method in methods:
+        if not any(method in ex.start_methods for ex in exercises):
+            raise UsageError(f"unknown or unused start method {method!r}; "
+                             f"the selected exercises use: {', '.join(_all_methods(exercises))}")
+
+
+def _all_methods(exercises: list[Exercise]) -> list[str]:
+    return sorted({m for ex in exercises for m in ex.start_methods})
+
+
+def _unreadable(path: Path, exercise: Exercise, language: str) -> str:
+    """Why the submission cannot be graded at all (missing, too large, syntax error), or ''."""
+    if not path.is_file():
+        return text("submission.missing", language, path=path, module=exercise.module)
+    if path.stat().st_size > MAX_SUBMISSION_BYTES:
+        return text("submission.too_large", language, path=path, size=path.stat().st_size)
+    try:
+        source = path.read_bytes()
+        ast.parse(source, filename=str(path))
+    except SyntaxError as error:
+        line = (error.text or "").rstrip("\n")
+        caret = " " * max((error.offset or 1) - 1, 0) + "^" if line else ""
+        return text("submission.syntax_error", language, path=path, line=error.lineno or "?",
+                    message=error.msg, code=f"{line}\n{caret}" if line else "")
+    except (OSError, ValueError) as error:
+        return text("submission.unreadable", language, path=path, error=error)
+    return ""
+
+
+class _Collector:
+    """Receives every test report (from this process or from xdist workers)."""
+
+    def __init__(self, course: Course, results: dict[str, ExerciseResult]) -> None:
+        self.course = course
+        self.results = results
+        self.internal_errors: list[str] = []
+
+    def _result_for(self, path: str) -> ExerciseResult | None:
+        exercise = self.course.by_checks(Path(path))
+        return self.results.get(exercise.id) if exercise else None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        result = self._result_for(report.fspath)
+        if result is None:
+            return
+        result.duration_s += report.duration
+        for name, value in report.user_properties:
+            if name == "grade":
+                verdict = json.loads(value)
+                result.checks.append(CheckResult(
+                    name=verdict["check"], start_method=verdict["start_method"],
+                    status=Status(verdict["status"]), message=verdict["message"],
+                    output=verdict["output"], duration_s=report.duration))
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            result = self._result_for(report.fspath)
+            if result is not None:
+                result.problem = f"the checks of this exercise could not be loaded:\n{report.longreprtext[-2000:]}"
+            else:
+                self.internal_errors.append(report.longreprtext[-2000:])
+
+
+def _run_checks(course: Course, submissions: dict[Exercise, Path], options: Options,
+                language: str, results: dict[str, ExerciseResult]) -> None:
+    args = [str(ex.checks) for ex in submissions]
+    args += ["-c", str(PYTEST_INI), "--rootdir", str(course.root), "-p", "grader.plugin",
+             "--grade-lang", language]
+    for exercise, path in submissions.items():
+        args += ["--grade-submission", f"{exercise.module}={path.resolve()}"]
+    for method in options.start_methods:
+        args += ["--grade-start-method", method]
+    if options.seed is not None:
+        args += ["--grade-seed", str(options.seed)]
+    if options.jobs > 1:
+        args += ["-n", str(options.jobs), "--dist", "loadfile"]
+    else:
+        args += ["-p", "no:xdist"]
+    collector = _Collector(course, results)
+    log = io.StringIO()
+    with contextlib.redirect_stdout(log):
+        code = pytest.main(args, plugins=[collector])
+    for exercise in submissions:
+        result = results[exercise.id]
+        if not result.checks and not result.problem:
+            result.problem = text("grader.internal_error", language, code=int(code),
+                                  log="\n".join(collector.internal_errors) or log.getvalue()[-3000:])
