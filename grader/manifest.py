@@ -39,6 +39,8 @@ LANGUAGES = ("en", "zh")
 DEFAULTS: dict[str, Any] = {"timeout": 10.0, "points": 1, "start_methods": list(START_METHODS)}
 REQUIRED = ("id", "slug", "title", "module", "topic", "checks", "hints")
 OPTIONAL = tuple(DEFAULTS)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 ID_PATTERN = re.compile(r"^exercise-(\d+)$")
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 MODULE_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -126,7 +128,7 @@ def load_course(root: Path) -> Course:
     except OSError as error:
         raise ManifestError(path, f"cannot be read ({error.strerror})") from None
     try:
-        document = yaml.compose(text, Loader=yaml.SafeLoader)
+        document = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or "invalid YAML"
@@ -162,7 +164,7 @@ class _Loader:
     def scalar(self, node: yaml.Node, kind: type, exercise: str | None, field: str) -> Any:
         if not isinstance(node, yaml.ScalarNode):
             raise self.error(node, f"must be a {kind.__name__}", exercise, field)
-        value = yaml.safe_load(yaml.serialize(node))
+        value = _CONSTRUCTOR.construct_object(node)
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:

@@ -192,7 +192,7 @@ class RunningSession:
         outcomes: dict[str, CallOutcome] = {}
         output_start = (0, 0)
         stopped = False
-        starts = [by_index[i]["t0"] for i in sorted(by_index)] + [float("inf")]
+        starts = [_call_start(by_index[i]) for i in sorted(by_index)] + [float("inf")]
         for index, call in enumerate(self.spec.calls):
             supervised = by_index.get(index)
             if supervised is None or stopped:
@@ -200,11 +200,10 @@ class RunningSession:
                 stopped = True
                 continue
             outcome = self._outcome(index, call, supervised, report, timeout)
-            window_end = starts[starts.index(supervised["t0"]) + 1]
-            outcome.trace = Trace([e for e in events if supervised["t0"] <= e["t"] < window_end],
+            window_start = _call_start(supervised)
+            window_end = starts[starts.index(window_start) + 1]
+            outcome.trace = Trace([e for e in events if window_start <= e["t"] < window_end],
                                   main_pid=report.get("worker_pid"))
-            outcome.t0 = supervised["t0"]
-            outcome.t_end = supervised.get("t")
             outcome_files = self._outcome_files(index)
             output_end = tuple(outcome_files.get("output_end", (None, None)))
             if call.kind == "script":
@@ -244,6 +243,9 @@ class RunningSession:
             traceback=str(data.get("traceback", ""))[-4000:], duration_s=duration,
             leaks=supervised.get("leaks", []),
         )
+        outcome.t0 = _call_start(supervised)
+        if isinstance(data.get("t"), float) and outcome.t0 <= data["t"] <= supervised["t"]:
+            outcome.t_end = data["t"]
         if outcome.status == "exited":
             code = data.get("code")
             outcome.exit_code = code if isinstance(code, int) else 1
@@ -256,6 +258,18 @@ def start_session(spec: SessionSpec) -> RunningSession:
 
 def run_session(spec: SessionSpec) -> SessionResult:
     return start_session(spec).result()
+
+
+def _call_start(supervised: dict) -> float:
+    """When a call started: the worker's own clock reading, if it is plausible.
+
+    The supervisor hears of the start a little later (more so on a loaded machine);
+    events of the first moments of the call would otherwise fall before the window.
+    """
+    worker_t0 = supervised.get("worker_t0")
+    if isinstance(worker_t0, float) and supervised["t0"] - 5.0 <= worker_t0 <= supervised["t0"]:
+        return worker_t0
+    return supervised["t0"]
 
 
 def _align_json(align: Align | None, calls: tuple[Call, ...]) -> dict | None:

@@ -112,9 +112,9 @@ def _patch_process() -> None:
     original_start, original_join, original_run = base.start, base.join, base.run
 
     def start(self):
+        target = _name_of(getattr(self, "_target", None))  # start() deletes _target
         original_start(self)
-        emit("start", child=self.pid, target=_name_of(getattr(self, "_target", None)),
-             name=self.name, daemon=self.daemon)
+        emit("start", child=self.pid, target=target, name=self.name, daemon=self.daemon)
 
     def join(self, timeout=None):
         emit("join", child=self.pid)
@@ -191,12 +191,19 @@ def _patch_pool() -> None:
 
 
 def _traced_task(func, args):
-    """Wrap one pool task so that its function, size and run interval are recorded."""
+    """Wrap one pool task so that its function, size and run interval are recorded.
+
+    ``map`` sends ``mapstar`` with ``args == ((function, chunk),)``; ``apply_async``
+    sends the function itself.
+    """
     from multiprocessing import pool
 
-    if func in (pool.mapstar, pool.starmapstar):
-        name, items = _name_of(args[0]), len(args[1])
-    else:
+    try:
+        if func in (pool.mapstar, pool.starmapstar):
+            name, items = _name_of(args[0][0]), len(args[0][1])
+        else:
+            name, items = _name_of(func), 1
+    except Exception:  # never let tracing break the submission's pool
         name, items = _name_of(func), 1
 
     def run(*call_args, **call_kwargs):

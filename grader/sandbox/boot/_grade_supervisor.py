@@ -105,9 +105,10 @@ def _follow(worker: dict, request: dict, result: dict) -> None:
                 words = line.decode("ascii", "replace").split()
                 if not words:
                     continue
-                if words[0] == "start" and len(words) == 2:
+                if words[0] == "start" and len(words) == 3:
                     index = int(words[1])
-                    current = {"index": index, "t0": time.monotonic(), "t": None, "leaks": []}
+                    current = {"index": index, "t0": time.monotonic(), "t": None, "leaks": [],
+                               "worker_t0": float(words[2])}
                     result["calls"].append(current)
                     deadline = current["t0"] + timeouts[min(index, len(timeouts) - 1)]
                 elif words[0] == "end" and current is not None:

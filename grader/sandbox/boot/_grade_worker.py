@@ -36,8 +36,8 @@ def main() -> None:
     for index, call in enumerate(config["calls"]):
         with open(os.path.join(folder, "current_call"), "w", encoding="utf-8") as file:
             file.write(str(index))
-        control.write(f"start {index}\n")
         started = time.monotonic()
+        control.write(f"start {index} {started!r}\n")
         outcome = _make_call(config, call, folder, index)
         outcome["t0"], outcome["t"] = started, time.monotonic()
         _grade_runtime.flush_array_writes()

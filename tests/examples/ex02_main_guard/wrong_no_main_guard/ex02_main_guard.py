@@ -1,4 +1,4 @@
-# expect: failed — no `if __name__ == '__main__':` guard: importing the module starts a Pool and prints, and under spawn/forkserver every worker re-imports the module and tries to start a Pool of its own (RuntimeError; the run crashes or hangs)
+# expect: timeout — no `if __name__ == '__main__':` guard: the Pool runs while the module is being imported, so importing it deadlocks even under fork (the pool's task thread waits for the half-imported module), and under spawn/forkserver every worker re-imports the module, dies with RuntimeError and is replaced forever
 import multiprocessing as mp
 
 
