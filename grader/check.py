@@ -62,19 +62,27 @@ class Run:
 
     def fail(self, key: str, outcome: CallOutcome | None = None, **params: object) -> CheckFailed:
         """A failure whose message is the catalogue entry ``key``."""
-        output = _output(outcome) if outcome is not None else ""
+        output = ""
+        if outcome is not None:
+            output = _output(outcome)
+            params.setdefault("call", describe_call(outcome))
         return CheckFailed(self.t(key, **params), output=output)
 
     def outcome(self, name: str) -> CallOutcome:
         return self.session[name]
 
     def finished(self, name: str) -> CallOutcome:
-        """The call's outcome, which must have finished (returned, raised or exited)
-        without leaving processes behind; otherwise the check fails with a diagnosis."""
+        """The call's outcome, which must have finished (returned, raised or exited),
+        with every pool it created cleaned up and no process left behind; otherwise
+        the check fails with a diagnosis."""
         outcome = self.session[name]
         problem = diagnose.unfinished(outcome, self)
         if problem is not None:
             raise problem
+        if any(not outcome.trace.pool_cleaned_up(pool) for pool in outcome.trace.pools()):
+            # Checked before leftover processes: whether an abandoned pool's workers are
+            # still alive at this moment depends on garbage collection; this does not.
+            raise self.fail("pool.not_cleaned_up", outcome)
         if outcome.leaks:
             raise CheckFailed(diagnose.leaks(outcome, self), output=_output(outcome))
         return outcome
@@ -104,6 +112,8 @@ def describe_call(outcome: CallOutcome) -> str:
     call = outcome.call
     if call.kind == "script":
         return f"python {call.function}"
+    if call.kind == "import":
+        return "import"
     arguments = ", ".join(show(arg, 60) for arg in call.args)
     return f"{call.function}({arguments})"
 

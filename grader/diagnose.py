@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+) in (?P<func>\S+)')
 THREAD = re.compile(r"^(Current thread|Thread) (0x[0-9a-f]+)")
 BUSY_CPU_SHARE = 0.5
+HELPER_MARKERS = ("multiprocessing.resource_tracker import main", "multiprocessing.forkserver import main")
 
 # Where a blocked thread's innermost frames are, and what that means: (file suffix,
 # function names, catalogue key). The first match from the innermost frame wins.
@@ -51,7 +52,11 @@ def unfinished(outcome: CallOutcome, run: Run) -> CheckFailed | None:
         return CheckFailed(run.t("call.supervisor_killed", call=call), output=_all_output(outcome))
     if outcome.status == "timeout":
         message = run.t("call.timeout", call=call, timeout=_seconds(run.session.spec.timeout_s))
-        return CheckFailed(message + "\n" + hang_summary(outcome, run), Status.TIMEOUT, _all_output(outcome))
+        cause = run.cause(outcome)
+        if not cause and outcome.call.kind == "import" and outcome.trace.started(include_pool_workers=True):
+            cause = run.t("cause.import_starts_processes")
+        parts = [message, hang_summary(outcome, run, explain=not cause)] + ([cause] if cause else [])
+        return CheckFailed("\n".join(parts), Status.TIMEOUT, _all_output(outcome))
     if outcome.status == "not_run":
         return CheckFailed(run.t("call.not_run", call=call))
     if outcome.status == "crashed":
@@ -119,11 +124,14 @@ def leaks(outcome: CallOutcome, run: Run) -> str:
     return run.t("call.leaked", call=describe_call(outcome), count=len(outcome.leaks), processes=names)
 
 
-def hang_summary(outcome: CallOutcome, run: Run) -> str:
-    """Who was blocked where when the call timed out, and what that usually means."""
+def hang_summary(outcome: CallOutcome, run: Run, explain: bool = True) -> str:
+    """Who was blocked where when the call timed out and, if ``explain``, what that
+    usually means. multiprocessing's own helper processes are left out."""
     lines, meanings = [], []
     busy = False
     for process in outcome.hang:
+        if any(marker in process.get("cmdline", "") for marker in HELPER_MARKERS):
+            continue
         who = "main process" if process.get("is_worker") else outcome.trace.describe(process["pid"])
         who = run.t("who.main") if process.get("is_worker") else who.replace("process", run.t("who.process"), 1)
         threads = parse_stack(process.get("stack", ""))
@@ -146,6 +154,8 @@ def hang_summary(outcome: CallOutcome, run: Run) -> str:
     if not lines:
         return run.t("hang.no_processes")
     summary = run.t("hang.header") + "\n" + "\n".join(lines)
+    if not explain:
+        return summary
     if "wait.feeder" in meanings or "wait.feeder_join" in meanings:
         summary += "\n" + run.t("hang.cause.full_pipe")
     elif busy:

@@ -32,9 +32,9 @@ def _exercise_block(result: ExerciseResult, language: str) -> str:
         lines.append(textwrap.indent(result.problem, "    "))
     for group in _group(result.checks):
         first = group[0]
-        methods = ", ".join(check.start_method for check in group if check.start_method)
-        label = f"{first.name}" + (f" [{methods}]" if methods else "")
-        lines.append(f"  {MARKS[first.status]} {label}")
+        names = ", ".join(dict.fromkeys(check.name for check in group))
+        methods = ", ".join(dict.fromkeys(check.start_method for check in group if check.start_method))
+        lines.append(f"  {MARKS[first.status]} {names}" + (f" [{methods}]" if methods else ""))
         if first.message:
             lines.append(textwrap.indent(first.message, "      "))
         if first.status is not Status.PASSED and first.output.strip():
@@ -46,10 +46,12 @@ def _exercise_block(result: ExerciseResult, language: str) -> str:
 
 
 def _group(checks: list[CheckResult]) -> list[list[CheckResult]]:
-    """Checks with the same name, status and message under several start methods, together."""
-    groups: dict[tuple[str, Status, str], list[CheckResult]] = {}
+    """Checks that ended the same way (status and message) are shown once, together:
+    the same check under several start methods, or several checks failing for one reason."""
+    groups: dict[tuple[Status, str, str], list[CheckResult]] = {}
     for check in checks:
-        groups.setdefault((check.name, check.status, check.message), []).append(check)
+        key = (check.status, check.message, "" if check.message else check.name)
+        groups.setdefault(key, []).append(check)
     return list(groups.values())
 
 

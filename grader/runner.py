@@ -133,6 +133,7 @@ class _Collector:
         self.course = course
         self.results = results
         self.internal_errors: list[str] = []
+        self.setup_s: dict[str, float] = {}
 
     def _result_for(self, path: str) -> ExerciseResult | None:
         exercise = self.course.by_checks(Path(path))
@@ -143,13 +144,16 @@ class _Collector:
         if result is None:
             return
         result.duration_s += report.duration
+        if report.when == "setup":
+            self.setup_s[report.nodeid] = report.duration
         for name, value in report.user_properties:
             if name == "grade":
                 verdict = json.loads(value)
                 result.checks.append(CheckResult(
                     name=verdict["check"], start_method=verdict["start_method"],
                     status=Status(verdict["status"]), message=verdict["message"],
-                    output=verdict["output"], duration_s=report.duration))
+                    output=verdict["output"],
+                    duration_s=self.setup_s.get(report.nodeid, 0.0) + report.duration))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:

@@ -63,8 +63,8 @@ class Align:
 class Limits:
     """Per-process resource limits inside the sandbox."""
 
-    memory_bytes: int = 2 * 1024**3
-    output_bytes: int = 16 * 1024**2
+    memory_bytes: int = 1024**3
+    output_bytes: int = 4 * 1024**2
     open_files: int = 256
     extra_cpu_s: int = 10
 

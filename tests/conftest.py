@@ -1,0 +1,83 @@
+"""Shared fixtures of the project's own tests, and the guard that nothing is left running.
+
+The test process makes itself a child subreaper, so any process that escapes a grading
+run (a supervisor killed, a daemon that double-forked) is re-parented to it. At the end
+of the session every descendant must be gone; otherwise the run fails and names them.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-goldens", action="store_true",
+                     help="rewrite tests/examples/*/*/expected_results.json from the current grader")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def descendants(pid: int) -> list[tuple[int, str]]:
+    """Live (non-zombie) descendants of ``pid``: (pid, command line)."""
+    parents: dict[int, list[int]] = {}
+    states: dict[int, str] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rfind(")") + 2:].split()
+            parents.setdefault(int(fields[1]), []).append(int(entry))
+            states[int(entry)] = fields[0]
+    found, stack = [], [pid]
+    while stack:
+        for child in parents.get(stack.pop(), []):
+            stack.append(child)
+            if states.get(child) != "Z":
+                try:
+                    cmdline = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+                except OSError:
+                    cmdline = "?"
+                found.append((child, cmdline.strip()))
+    return found
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if hasattr(session.config, "workerinput") or not session.config.pluginmanager.has_plugin("dsession"):
+        left = [(pid, cmd) for pid, cmd in descendants(os.getpid()) if "execnet" not in cmd]
+        if left:
+            for pid, _ in left:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            sys.stderr.write("\nprocesses left running by the test suite (now killed):\n"
+                             + "\n".join(f"  {pid} {cmd[:200]}" for pid, cmd in left) + "\n")
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def grade(*args: str, timeout: float = 120.0) -> subprocess.CompletedProcess:
+    """Run the ``grade`` command line (as a student would) in the course folder."""
+    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def grade_json(*args: str, timeout: float = 120.0) -> dict:
+    completed = grade("--format", "json", *args, timeout=timeout)
+    assert completed.returncode in (0, 1), completed.stderr
+    return json.loads(completed.stdout)
