@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from grader import __version__
 from grader.i18n import resolve_language
 from grader.manifest import START_METHODS, ManifestError, find_course_root
 from grader.report import render_json, render_text
@@ -21,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Grade multiprocessing exercises. With no EXERCISE, grade them all in order.",
         epilog="Exit status: 0 when everything selected passed, 1 when anything failed, 2 for a usage error.",
     )
+    parser.add_argument("--version", action="version", version=f"grade {__version__}")
     parser.add_argument("exercises", nargs="*", metavar="EXERCISE",
                         help="exercise id (exercise-3), number (3) or slug (queue)")
     source = parser.add_mutually_exclusive_group()

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+) in (?P<func>\S+)')
 THREAD = re.compile(r"^(Current thread|Thread) (0x[0-9a-f]+)")
 BUSY_CPU_SHARE = 0.5
-HELPER_MARKERS = ("multiprocessing.resource_tracker import main", "multiprocessing.forkserver import main")
+RESOURCE_TRACKER = "multiprocessing.resource_tracker import main"
+FORKSERVER = "multiprocessing.forkserver import main"
 
 # Where a blocked thread's innermost frames are, and what that means: (file suffix,
 # function names, catalogue key). The first match from the innermost frame wins.
@@ -129,15 +130,16 @@ def hang_summary(outcome: CallOutcome, run: Run, explain: bool = True) -> str:
     usually means. multiprocessing's own helper processes are left out."""
     lines, meanings = [], []
     busy = False
+    worker = next((p["pid"] for p in outcome.hang if p.get("is_worker")), None)
     for process in outcome.hang:
-        if any(marker in process.get("cmdline", "") for marker in HELPER_MARKERS):
+        if _is_helper(process, worker):
             continue
         who = "main process" if process.get("is_worker") else outcome.trace.describe(process["pid"])
         who = run.t("who.main") if process.get("is_worker") else who.replace("process", run.t("who.process"), 1)
         threads = parse_stack(process.get("stack", ""))
         share = process.get("cpu_s", 0.0) / max(outcome.duration_s, 0.001)
         student = _innermost_student(threads, run)
-        wait_key = _wait_point(threads)
+        wait_key = _wait_point(threads, f"/{run.exercise.module}.py")
         if share >= BUSY_CPU_SHARE and process.get("state") == "R" or (wait_key is None and share >= BUSY_CPU_SHARE):
             busy = True
             state = run.t("state.busy", where=student or "?", cpu=f"{process.get('cpu_s', 0.0):.1f}")
@@ -220,20 +222,37 @@ def _leak_name(leak: dict, outcome: CallOutcome) -> str:
     return f"process {leak['pid']} ({leak.get('cmdline') or leak.get('name', '?')})"[:160]
 
 
-def _wait_point(threads: list[list[tuple[str, int, str]]]) -> str | None:
-    """The catalogue key of the first known wait point, looking at every thread."""
-    found = []
+def _is_helper(process: dict, worker: int | None) -> bool:
+    """multiprocessing's resource tracker, or the fork server itself (its children,
+    which run the submission's processes, share its command line but not its parent)."""
+    cmdline = process.get("cmdline", "")
+    return RESOURCE_TRACKER in cmdline or FORKSERVER in cmdline and process.get("ppid") == worker
+
+
+def _wait_point(threads: list[list[tuple[str, int, str]]], module_file: str) -> str | None:
+    """The catalogue key of the wait point closest to the submission's code.
+
+    In each thread the frames are read from the innermost out, up to the first frame of
+    the submission: the last known wait point on the way is the API the submission
+    called (``Process.join`` rather than the pipe read it waits in).
+    """
+    found: list[tuple[bool, str]] = []
     for frames in threads:
+        key, in_submission = None, False
         for file, _, function in frames:
-            key = next((key for suffix, names, key in WAIT_POINTS
-                        if file.endswith(suffix) and function in names), None)
-            if key:
-                found.append(key)
+            if file.endswith(module_file):
+                in_submission = True
                 break
+            key = next((k for suffix, names, k in WAIT_POINTS if file.endswith(suffix) and function in names),
+                       key)
+        if key:
+            found.append((in_submission, key))
+    keys = [key for _, key in found]
     for preferred in ("wait.feeder", "wait.feeder_join"):
-        if preferred in found:
+        if preferred in keys:
             return preferred
-    return found[0] if found else None
+    found.sort(key=lambda item: not item[0])  # threads running the submission's code first
+    return found[0][1] if found else None
 
 
 def _innermost_student(threads: list[list[tuple[str, int, str]]], run: Run) -> str:

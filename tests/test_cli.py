@@ -1,0 +1,98 @@
+"""The command line: selection, exit status, usage errors, input that cannot be graded."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, grade, grade_json
+
+SOLUTION_3 = ROOT / "solutions" / "ex03_queue.py"
+
+
+@pytest.mark.parametrize("name", ["exercise-3", "3", "queue"])
+def test_an_exercise_is_selected_by_id_number_or_slug(name: str) -> None:
+    report = grade_json(name, "--solution", "--start-method", "fork")
+    assert [ex["id"] for ex in report["exercises"]] == ["exercise-3"]
+
+
+def test_unknown_exercise_is_a_usage_error_listing_the_valid_ones() -> None:
+    completed = grade("exercise-42")
+    assert completed.returncode == 2
+    assert "unknown exercise 'exercise-42'" in completed.stderr
+    assert "exercise-1 (process)" in completed.stderr and "exercise-10 (word-count)" in completed.stderr
+    assert completed.stdout == ""
+
+
+def test_bad_option_is_a_usage_error() -> None:
+    assert grade("--start-method", "thread").returncode == 2
+    assert grade("-j", "0").returncode == 2
+    assert grade("--submission", "/no/such/file.py").returncode == 2
+
+
+def test_json_document_follows_the_schema() -> None:
+    completed = grade("3", "--solution", "--start-method", "spawn", "--format", "json")
+    assert completed.returncode == 0
+    report = json.loads(completed.stdout)
+    assert set(report) == {"schema", "status", "score", "max_score", "exercises"}
+    assert report["schema"] == "grade/1" and report["status"] == "passed"
+    (exercise,) = report["exercises"]
+    assert set(exercise) >= {"id", "slug", "status", "score", "max_score", "duration_s", "checks"}
+    for check in exercise["checks"]:
+        assert set(check) == {"name", "start_method", "status", "message", "output", "duration_s"}
+        assert check["start_method"] == "spawn"
+
+
+def test_exit_status_is_1_when_anything_failed() -> None:
+    completed = grade("3", "--start-method", "fork")
+    assert completed.returncode == 1
+    assert "FAILED" in completed.stdout and "Hint:" in completed.stdout
+
+
+def test_a_submission_file_named_after_a_module_selects_its_exercise(tmp_path: Path) -> None:
+    submission = tmp_path / "ex03_queue.py"
+    submission.write_text(SOLUTION_3.read_text())
+    report = grade_json("--submission", str(submission), "--start-method", "fork")
+    assert [ex["id"] for ex in report["exercises"]] == ["exercise-3"]
+    assert report["status"] == "passed"
+
+
+def test_a_submission_folder_holds_modules_by_name(tmp_path: Path) -> None:
+    (tmp_path / "ex03_queue.py").write_text(SOLUTION_3.read_text())
+    report = grade_json("3", "4", "--submission", str(tmp_path), "--start-method", "fork")
+    statuses = {ex["id"]: ex["status"] for ex in report["exercises"]}
+    assert statuses == {"exercise-3": "passed", "exercise-4": "error"}
+    missing = report["exercises"][1]["message"]
+    assert "No file" in missing and "ex04_speedup.py" in missing
+
+
+def test_a_syntax_error_is_reported_with_its_line_and_nothing_runs(tmp_path: Path) -> None:
+    submission = tmp_path / "ex03_queue.py"
+    submission.write_text("import multiprocessing\n\ndef collect(ns)\n    return []\n")
+    report = grade_json("--submission", str(submission))
+    (exercise,) = report["exercises"]
+    assert exercise["status"] == "error" and exercise["checks"] == []
+    assert "line 3" in exercise["message"] and "SyntaxError" in exercise["message"]
+
+
+def test_a_missing_function_is_named(tmp_path: Path) -> None:
+    submission = tmp_path / "ex03_queue.py"
+    submission.write_text("def job(q, index, n):\n    pass\n")
+    report = grade_json("--submission", str(submission), "--start-method", "fork")
+    messages = {check["message"] for check in report["exercises"][0]["checks"]}
+    assert "Your module ex03_queue.py has no function collect()." in messages
+
+
+def test_feedback_in_chinese() -> None:
+    completed = grade("3", "--start-method", "fork", "--lang", "zh")
+    assert "未通过" in completed.stdout and "期望" in completed.stdout
+
+
+def test_a_broken_manifest_is_one_clear_message(tmp_path: Path) -> None:
+    (tmp_path / "exercises.yaml").write_text("format_version: 1\nexercises: [\n")
+    completed = grade("--course", str(tmp_path))
+    assert completed.returncode == 2
+    assert "exercises.yaml, line" in completed.stderr and "invalid YAML" in completed.stderr
+    assert "Traceback" not in completed.stderr

@@ -1,0 +1,52 @@
+"""Hostile submissions are contained: each ends in a non-passing verdict, in bounded
+time, with one complete JSON document on stdout (the session guard in conftest.py then
+checks that nothing they started is still running)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from conftest import ROOT, grade
+
+HOSTILE = ROOT / "tests" / "examples" / "hostile"
+TIMEOUT_S = 10.0  # exercise-3's timeout in exercises.yaml
+
+# case: (verdicts it may get, a fragment of the first failing message)
+CASES = {
+    "endless_loop": ({"timeout"}, "did not finish within 10 s"),
+    "endless_output": ({"failed"}, "printed more than 4 MiB"),
+    "exit_at_import": ({"failed"}, "exited with code 0 before the function finished"),
+    "os_exit_in_function": ({"failed"}, "exited with code 0 before the function finished"),
+    "kill_parent": ({"failed"}, "killed the grader's process that was watching it"),
+    "kill_process_group": ({"failed"}, "killed by SIGKILL"),
+    "setsid_daemon": ({"failed"}, "were still running"),
+    "sleeping_leak": ({"failed"}, "were still running: process"),
+    "fake_pass_print": ({"failed"}, "Expected: collect("),
+    "patch_pytest": ({"failed"}, "Expected: collect("),
+    "memory_hog": ({"failed", "timeout"}, ""),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_hostile_submission_is_contained(case: str) -> None:
+    verdicts, fragment = CASES[case]
+    started = time.monotonic()
+    completed = grade("exercise-3", "--submission", str(HOSTILE / case / "ex03_queue.py"), "--format", "json")
+    elapsed = time.monotonic() - started
+    assert completed.returncode == 1, completed.stderr
+    report = json.loads(completed.stdout)  # exactly one JSON document, whatever was printed
+    assert report["status"] == "failed" and report["score"] == 0
+    (exercise,) = report["exercises"]
+    assert exercise["status"] in verdicts
+    failing = [check for check in exercise["checks"] if check["status"] != "passed"]
+    assert failing and fragment in failing[0]["message"], failing[0]["message"] if failing else exercise
+    assert elapsed < 2 * TIMEOUT_S + 10, f"{case} took {elapsed:.1f} s"
+
+
+def test_printed_success_does_not_reach_the_verdict() -> None:
+    completed = grade("exercise-3", "--submission", str(HOSTILE / "fake_pass_print" / "ex03_queue.py"))
+    assert completed.returncode == 1
+    assert "FAILED" in completed.stdout
