@@ -12,6 +12,7 @@ import ast
 import contextlib
 import io
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,6 +127,20 @@ def _unreadable(path: Path, exercise: Exercise, language: str) -> str:
     return ""
 
 
+@contextlib.contextmanager
+def _environment(**values: str):
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 class _Collector:
     """Receives every test report (from this process or from xdist workers)."""
 
@@ -168,7 +183,7 @@ def _run_checks(course: Course, submissions: dict[Exercise, Path], options: Opti
                 language: str, results: dict[str, ExerciseResult]) -> None:
     args = [str(ex.checks) for ex in submissions]
     args += ["-c", str(PYTEST_INI), "--rootdir", str(course.root), "-p", "grader.plugin",
-             "--grade-lang", language]
+             "-p", "pytest_timeout", "--grade-lang", language]
     for exercise, path in submissions.items():
         args += ["--grade-submission", f"{exercise.module}={path.resolve()}"]
     for method in options.start_methods:
@@ -176,12 +191,13 @@ def _run_checks(course: Course, submissions: dict[Exercise, Path], options: Opti
     if options.seed is not None:
         args += ["--grade-seed", str(options.seed)]
     if options.jobs > 1:
-        args += ["-n", str(options.jobs), "--dist", "loadfile"]
-    else:
-        args += ["-p", "no:xdist"]
+        args += ["-p", "xdist.plugin", "-n", str(options.jobs), "--dist", "loadfile"]
     collector = _Collector(course, results)
     log = io.StringIO()
-    with contextlib.redirect_stdout(log):
+    # Plugins are named above: scanning every installed package's entry points for
+    # others costs a tenth of a second per run, and a student's unrelated pytest
+    # plugins have no business in a grading run.
+    with contextlib.redirect_stdout(log), _environment(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"):
         code = pytest.main(args, plugins=[collector])
     for exercise in submissions:
         result = results[exercise.id]

@@ -12,13 +12,14 @@ def plan(rng: random.Random) -> Plan:
     others = [rng.randint(0, 100) for _ in range(rng.randint(5, 15))]
     return Plan([
         Call("three", "multicore", (values, 3)),
+        Call("other_size", "multicore", (values[:10], rng.choice((1, 4, 5)))),
         Call("default", "multicore", (others,)),
         Call("empty", "multicore", ([], 2)),
     ], traced=("job",))
 
 
 def test_values(run: Run) -> None:
-    for name in ("three", "default"):
+    for name in ("three", "other_size", "default"):
         outcome = run.returned(name)
         run.expect_value(outcome, [x * x for x in outcome.call.args[0]])
 
@@ -38,10 +39,12 @@ def test_work_runs_in_pool_workers(run: Run) -> None:
 
 
 def test_processes_argument(run: Run) -> None:
-    outcome = run.returned("three")
-    workers = outcome.trace.pool_workers_started()
-    if len(workers) != 3:
-        raise run.fail("ex05.worker_count", outcome, got=len(workers))
+    for name in ("three", "other_size"):
+        outcome = run.returned(name)
+        expected = outcome.call.args[1]
+        workers = outcome.trace.pool_workers_started()
+        if len(workers) != expected:
+            raise run.fail("ex05.worker_count", outcome, expected=expected, got=len(workers))
 
 
 def test_pool_closed_and_joined(run: Run) -> None:

@@ -15,7 +15,8 @@ from grader.check import Call, Plan, Run
 def plan(rng: random.Random) -> Plan:
     small = [rng.randint(1, 50) for _ in range(rng.randint(2, 4))]
     large = [1_000_000 + rng.randint(0, 10_000) for _ in range(rng.randint(2, 3))]
-    return Plan([Call("small", "gather", (small,)), Call("large", "gather", (large,))], timeout_s=6.0)
+    return Plan([Call("small", "gather", (small,)), Call("large", "gather", (large,))],
+                traced=("produce",), timeout_s=6.0)
 
 
 def _expected(sizes: list[int]) -> list[list[int]]:
@@ -33,7 +34,10 @@ def test_large_payloads(run: Run) -> None:
 
 
 def test_one_process_per_size(run: Run) -> None:
-    outcome = run.returned("large")
-    started = outcome.trace.started()
-    if len(started) != len(outcome.call.args[0]):
-        raise run.fail("ex09.process_count", outcome, expected=len(outcome.call.args[0]), got=len(started))
+    """One process per size, each running produce() (not the caller)."""
+    for name in ("small", "large"):
+        outcome = run.returned(name)
+        sizes = outcome.call.args[0]
+        producers = {c["pid"] for c in outcome.trace.calls("produce")} - {outcome.trace.main_pid}
+        if len(outcome.trace.started()) != len(sizes) or len(producers) != len(sizes):
+            raise run.fail("ex09.process_count", outcome, expected=len(sizes), got=len(producers))

@@ -27,7 +27,7 @@ def resolve_language(requested: str | None = None) -> str:
 @functools.cache
 def catalogue(language: str) -> dict[str, str]:
     with open(_FOLDER / f"{language}.yaml", encoding="utf-8") as file:
-        return yaml.safe_load(file)
+        return yaml.load(file, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def text(key: str, language: str = "en", **params: object) -> str:

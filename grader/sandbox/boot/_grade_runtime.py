@@ -46,11 +46,16 @@ def install() -> None:
 
     multiprocessing.set_start_method(_CONFIG["method"], force=True)
     _patch_process()
-    _patch_pool()
     _patch_threading()
-    _patch_shared_array()
+    # Pools and shared arrays are patched when first imported: most processes never are.
+    patches = {"multiprocessing.pool": _patch_pool, "multiprocessing.sharedctypes": _patch_shared_array}
     if _CONFIG.get("module"):
-        sys.meta_path.insert(0, _TracingFinder(_CONFIG["module"]))
+        patches[_CONFIG["module"]] = _instrument
+    for name, patch in list(patches.items()):
+        if name in sys.modules:
+            patch(sys.modules[name])
+            del patches[name]
+    sys.meta_path.insert(0, _PatchingFinder(patches))
 
 
 def emit(event: str, **fields) -> None:
@@ -134,9 +139,7 @@ def _patch_process() -> None:
     base.start, base.join, base.run = start, join, run
 
 
-def _patch_pool() -> None:
-    from multiprocessing import pool
-
+def _patch_pool(pool) -> None:
     original_init = pool.Pool.__init__
     original_close, original_terminate, original_join = (
         pool.Pool.close, pool.Pool.terminate, pool.Pool.join)
@@ -208,12 +211,29 @@ def _traced_task(func, args):
 
     def run(*call_args, **call_kwargs):
         started = time.monotonic()
+        result = None
         try:
-            return func(*call_args, **call_kwargs)
+            result = func(*call_args, **call_kwargs)
+            return result
         finally:
-            emit("task", func=name, items=items, t0=started, t=time.monotonic())
+            per_item = result if func in (pool.mapstar, pool.starmapstar) and isinstance(result, list) else [result]
+            emit("task", func=name, items=items, t0=started, t=time.monotonic(),
+                 results=[_kind(item) for item in per_item[:100]])
 
     return run
+
+
+def _kind(value) -> str:
+    """What a task returned, in a word: ``mapping``, ``pairs`` (of key and value), or its type."""
+    try:
+        if isinstance(value, dict):
+            return "mapping"
+        if isinstance(value, (list, tuple)) and value and all(
+                isinstance(item, tuple) and len(item) == 2 for item in value[:1000]):
+            return "pairs"
+    except Exception:
+        pass
+    return type(value).__name__
 
 
 def _patch_threading() -> None:
@@ -226,9 +246,7 @@ def _patch_threading() -> None:
     threading.Thread.start = start
 
 
-def _patch_shared_array() -> None:
-    from multiprocessing import sharedctypes
-
+def _patch_shared_array(sharedctypes) -> None:
     original_setitem = sharedctypes.SynchronizedArray.__setitem__
 
     def setitem(self, index, value):
@@ -242,14 +260,15 @@ def _patch_shared_array() -> None:
     sharedctypes.SynchronizedArray.__setitem__ = setitem
 
 
-class _TracingFinder:
-    """Instruments the exercise module wherever it is imported (parent or child)."""
+class _PatchingFinder:
+    """Patches a module right after it is first imported, in whichever process."""
 
-    def __init__(self, module: str) -> None:
-        self.module = module
+    def __init__(self, patches: dict) -> None:
+        self.patches = patches
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname != self.module:
+        patch = self.patches.get(fullname)
+        if patch is None:
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
@@ -258,7 +277,7 @@ class _TracingFinder:
 
         def exec_module(module):
             loader_exec(module)
-            _instrument(module)
+            patch(module)
 
         spec.loader.exec_module = exec_module
         return spec

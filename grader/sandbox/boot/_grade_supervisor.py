@@ -70,7 +70,7 @@ def _start_worker(request: dict) -> dict:
                 os.set_inheritable(fd, True)
             env = dict(request["env"], GRADE_CONTROL_FDS=f"{control_write},{go_read}")
             os.chdir(request["cwd"])
-            os.execve(request["python"], [request["python"], "-s", request["worker"]], env)
+            os.execve(request["python"], [request["python"], "-S", request["worker"]], env)
         finally:
             os._exit(127)
     os.close(control_write)

@@ -1,7 +1,11 @@
 """The sandbox worker: imports the submission and makes the calls a check asked for.
 
-Started by the supervisor as ``python -s _grade_worker.py`` in its own session, with
-the tracing runtime already installed by ``sitecustomize``. For each call it tells the
+Started by the supervisor as ``python -S _grade_worker.py`` in its own session (no
+``site``: an interpreter starts in a third of the time, and so does every spawn child,
+which inherits the flag). The tracing runtime is installed on import of this file, so
+spawn children and the fork server, which import it as ``__mp_main__``, get it too. The
+submission's script (exercise-2) runs with ``site`` and gets the runtime from
+``sitecustomize``. For each call the worker tells the
 supervisor ``start I`` and ``end I <helper pids>`` on the control pipe, waits for ``go``
 (the supervisor checks for leftover processes in between) and writes the outcome to
 ``calls/I.json``. Spawn and forkserver children import this file as ``__mp_main__``:
@@ -13,13 +17,14 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import subprocess
 import sys
 import time
 import traceback
 
 import _grade_runtime
 import _grade_values
+
+_grade_runtime.install()
 
 TRACEBACK_LIMIT = 4_000
 
@@ -76,6 +81,8 @@ def _make_call(config: dict, call: dict, folder: str, index: int) -> dict:
 
 def _run_script(config: dict, call: dict, folder: str, index: int) -> dict:
     """Run the submission as ``python <module>.py`` (start method set by sitecustomize)."""
+    import subprocess
+
     script = os.path.join(config["source_dir"], config["module"] + ".py")
     stdout_path = os.path.join(folder, "calls", f"{index}.stdout")
     stderr_path = os.path.join(folder, "calls", f"{index}.stderr")
