@@ -21,6 +21,7 @@ import random
 from dataclasses import dataclass, field
 
 from grader import diagnose
+from grader.diagnose import show
 from grader.i18n import text
 from grader.manifest import Exercise
 from grader.results import Status
@@ -116,21 +117,6 @@ def describe_call(outcome: CallOutcome) -> str:
         return "import"
     arguments = ", ".join(show(arg, 60) for arg in call.args)
     return f"{call.function}({arguments})"
-
-
-def show(value: object, limit: int = 200) -> str:
-    """A short, readable rendering of a value in its JSON form."""
-    if isinstance(value, dict) and "__summary__" in value:
-        summary = value["__summary__"]
-        head = ", ".join(show(item, 20) for item in summary["head"])
-        return f"[{head}, ...] ({summary['len']:,} items)"
-    if isinstance(value, dict) and "__repr__" in value:
-        text_ = value["__repr__"]
-    elif isinstance(value, Ref):
-        text_ = value.qualified_name.rsplit(".", 1)[-1]
-    else:
-        text_ = repr(value)
-    return text_ if len(text_) <= limit else text_[: limit - 4] + " ..."
 
 
 def _output(outcome: CallOutcome) -> str:

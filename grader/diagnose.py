@@ -12,7 +12,7 @@ import signal
 from typing import TYPE_CHECKING
 
 from grader.results import Status
-from grader.sandbox import CallOutcome
+from grader.sandbox import CallOutcome, Ref
 
 if TYPE_CHECKING:
     from grader.check import CheckFailed, Run
@@ -188,7 +188,7 @@ def difference(expected: object, got: object, run: Run) -> str:
             return run.t("diff.order")
         for index, (want, have) in enumerate(zip(expected, got)):
             if want != have:
-                return run.t("diff.item", index=index, expected=_short(want), got=_short(have))
+                return run.t("diff.item", index=index, expected=show(want, 80), got=show(have, 80))
     if isinstance(expected, float) and isinstance(got, (int, float)) and int(expected) == got:
         return run.t("diff.truncated")
     if isinstance(expected, dict) and isinstance(got, dict) and "__summary__" not in expected:
@@ -196,8 +196,25 @@ def difference(expected: object, got: object, run: Run) -> str:
         wrong = [key for key in expected if key in got and expected[key] != got[key]]
         extra = [key for key in got if key not in expected]
         return run.t("diff.dict", missing=len(missing), wrong=len(wrong), extra=len(extra),
-                     example=_short((wrong or missing or extra or ["?"])[0]))
+                     example=show((wrong or missing or extra or ["?"])[0], 80))
     return ""
+
+
+def show(value: object, limit: int = 200) -> str:
+    """A short, readable rendering of a value in its JSON form."""
+    if isinstance(value, dict) and "__summary__" in value:
+        summary = value["__summary__"]
+        head = ", ".join(show(item, 20) for item in summary["head"])
+        return f"[{head}, ...] ({summary['len']:,} items)"
+    if isinstance(value, dict) and "__repr__" in value:
+        text_ = re.sub(r" at 0x[0-9a-fA-F]+", "", value["__repr__"])  # addresses only distract
+    elif isinstance(value, Ref):
+        text_ = value.qualified_name.rsplit(".", 1)[-1]
+    elif isinstance(value, list):
+        text_ = "[" + ", ".join(show(item, limit) for item in value[:50]) + (", ...]" if len(value) > 50 else "]")
+    else:
+        text_ = repr(value)
+    return text_ if len(text_) <= limit else text_[: limit - 4] + " ..."
 
 
 def _crash(outcome: CallOutcome, run: Run, call: str) -> str:
@@ -291,8 +308,3 @@ def _seconds(value: float) -> str:
 
 def _megabytes(value: int) -> str:
     return f"{value // 1024**2} MiB"
-
-
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:76] + " ..."
