@@ -140,7 +140,7 @@ def hang_summary(outcome: CallOutcome, run: Run, explain: bool = True) -> str:
         share = process.get("cpu_s", 0.0) / max(outcome.duration_s, 0.001)
         student = _innermost_student(threads, run)
         wait_key = _wait_point(threads, f"/{run.exercise.module}.py")
-        if share >= BUSY_CPU_SHARE and process.get("state") == "R" or (wait_key is None and share >= BUSY_CPU_SHARE):
+        if share >= BUSY_CPU_SHARE or process.get("state") == "R" and wait_key is None:
             busy = True
             state = run.t("state.busy", where=student or "?", cpu=f"{process.get('cpu_s', 0.0):.1f}")
         elif wait_key is not None:

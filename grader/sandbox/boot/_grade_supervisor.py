@@ -205,12 +205,17 @@ def _cmdline(pid: int) -> str:
 def _collect_leaks(worker: int, helpers: set[int]) -> list[dict]:
     """Processes still alive after a call returned, waiting briefly for ones that are exiting."""
     deadline = time.monotonic() + LEAK_GRACE_S
+    empty_scans = 0
     while True:
         alive = {pid: info for pid, info in _descendants().items()
                  if pid != worker and pid not in helpers and info["state"] != "Z"}
-        if not alive or time.monotonic() >= deadline:
+        # An empty scan is confirmed by a second one: a process may fork a child and exit
+        # between the listing of /proc and the reading of its entries, hiding the child.
+        empty_scans = empty_scans + 1 if not alive else 0
+        if empty_scans == 2 or time.monotonic() >= deadline:
             break
-        time.sleep(0.02)
+        if alive:
+            time.sleep(0.02)
     leaks = [{"pid": pid, "ppid": info["ppid"], "name": info["name"], "cmdline": _cmdline(pid)}
              for pid, info in sorted(alive.items())]
     for pid in alive:
