@@ -17,8 +17,7 @@ from the catalogue in the student's language.
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from grader import diagnose
 from grader.diagnose import show
@@ -56,7 +55,6 @@ class Run:
     start_method: str
     session: SessionResult
     language: str
-    rng: random.Random = field(default_factory=random.Random)
 
     def t(self, key: str, **params: object) -> str:
         return text(key, self.language, **params)

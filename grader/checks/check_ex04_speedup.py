@@ -4,6 +4,9 @@
 first two calls of ``work`` meet at a rendezvous before starting, so processes that run
 at the same time overlap by construction and processes run one after the other never do,
 whatever the start-up jitter of spawn. Timings are reported as information only.
+Measured with ``python bench/flakiness.py exercise-4 --runs 25`` on 2 cores: the
+starter (threads) failed the overlap check 25/25 under every start method, the
+reference solution passed 25/25.
 """
 
 from __future__ import annotations

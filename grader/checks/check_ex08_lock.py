@@ -3,9 +3,11 @@
 The two ``job`` processes meet at a rendezvous before their loops, so they really run
 at the same time under every start method (spawn's start-up jitter otherwise lets two
 short jobs run one after the other and hides the race). Measured on a 2-core machine
-with ``bench/flakiness.py ex08 --runs 100`` (one session = 3 runs of multicore):
-the starter (lock passed, never used) lost updates in every session under fork, spawn
-and forkserver; the reference solution got the exact total in every one.
+with ``python bench/flakiness.py exercise-8 --runs 40`` (each run makes 3 calls of
+multicore under each start method): the starter (lock passed, never used) lost updates
+in 40/40 runs under fork, spawn and forkserver alike; the reference solution got the
+exact total in 40/40. Without the rendezvous, facts measured here give spawn 5-7 lost
+out of 10 at 10,000 increments.
 """
 
 from __future__ import annotations

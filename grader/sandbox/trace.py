@@ -53,16 +53,6 @@ class Trace:
         joins = self.of("join")
         return joins[0] if joins else None
 
-    def exit_codes(self) -> dict[int, int | None]:
-        return {e["child"]: e.get("exitcode") for e in self.of("joined")}
-
-    def run_intervals(self, target_suffix: str = "") -> list[tuple[int, float, float]]:
-        """(pid, start, end) of every child process's ``run()``."""
-        starts = {e["pid"]: e for e in self.of("run") if e.get("target", "").endswith(target_suffix)}
-        ends = {e["pid"]: e["t"] for e in self.of("run_end")}
-        return [(pid, e["t"], ends[pid]) for pid, e in starts.items() if pid in ends]
-
-    # functions ---------------------------------------------------------------
     def calls(self, function: str) -> list[dict]:
         """Calls of a traced function of the exercise module."""
         return self.of("call", func=function)
