@@ -9,8 +9,9 @@ command line only (the runner passes them); state lives in ``config.stash``:
 - ``--grade-lang en|zh``: the language of messages.
 
 Every check file's tests are parametrised over the exercise's start methods (test ids
-end in ``[spawn]``). The first test of an exercise starts one sandbox session per
-start method at once, so the methods run concurrently; later tests reuse the results.
+end in ``[spawn]``). Sessions are started by a :class:`~grader.scheduler.Scheduler`
+(the runner's, when it passes one in): all start methods of an exercise at once;
+every test of that exercise and start method reads the same result.
 Each test's verdict data is attached to its report as the user property ``grade``.
 """
 
@@ -23,12 +24,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.check import CheckFailed, Plan, Run
+from grader.check import CheckFailed, Run
 from grader.i18n import resolve_language
 from grader.manifest import Course, Exercise, find_course_root, load_course
 from grader.results import Status
-from grader.sandbox import SessionSpec, start_session
-from grader.sandbox.session import RunningSession
+from grader.scheduler import Scheduler
 
 OUTER_TIMEOUT_MARGIN_S = 30.0
 
@@ -36,12 +36,9 @@ OUTER_TIMEOUT_MARGIN_S = 30.0
 @dataclass
 class GradeState:
     course: Course
-    submissions: dict[str, Path]
-    start_methods: tuple[str, ...]
-    seed: int
+    scheduler: Scheduler
     language: str
-    sessions: dict[tuple[str, str], RunningSession] = field(default_factory=dict)
-    results: dict[tuple[str, str], Run] = field(default_factory=dict)
+    runs: dict[tuple[str, str], Run] = field(default_factory=dict)
 
 
 state_key = pytest.StashKey[GradeState]()
@@ -68,22 +65,18 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"--grade-submission expects MODULE=PATH, not {item!r}")
         submissions[module] = Path(path)
     seed = config.getoption("grade_seed")
-    config.stash[state_key] = GradeState(
-        course=load_course(root),
-        submissions=submissions,
-        start_methods=tuple(config.getoption("grade_start_method")),
-        seed=random.randrange(2**32) if seed is None else seed,
-        language=resolve_language(config.getoption("grade_lang")),
-    )
+    course = load_course(root)
+    # The runner hands over its scheduler (sessions may already be running); an xdist
+    # worker or a plain pytest run makes its own.
+    scheduler = next((plugin for plugin in config.pluginmanager.get_plugins() if isinstance(plugin, Scheduler)),
+                     None) or Scheduler(course, submissions, tuple(config.getoption("grade_start_method")),
+                                        random.randrange(2**32) if seed is None else seed)
+    config.stash[state_key] = GradeState(course, scheduler, resolve_language(config.getoption("grade_lang")))
 
 
 def _exercise_of(node: pytest.Item) -> Exercise | None:
     state = node.config.stash[state_key]
     return state.course.by_checks(Path(str(node.path)))
-
-
-def _methods(state: GradeState, exercise: Exercise) -> list[str]:
-    return [m for m in exercise.start_methods if not state.start_methods or m in state.start_methods]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -92,7 +85,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     exercise = _exercise_of(metafunc.definition)
     if exercise is None:
         return
-    methods = _methods(metafunc.config.stash[state_key], exercise)
+    methods = metafunc.config.stash[state_key].scheduler.methods(exercise)
     metafunc.parametrize("start_method", methods, ids=methods)
 
 
@@ -128,26 +121,10 @@ def run(request: pytest.FixtureRequest, start_method: str) -> Run:
     exercise = _exercise_of(request.node)
     assert exercise is not None, "the run fixture is only for check files listed in exercises.yaml"
     key = (exercise.id, start_method)
-    if key not in state.results:
-        if key not in state.sessions:
-            _start_all(state, exercise, request.module)
-        session = state.sessions.pop(key).result()
-        state.results[key] = Run(exercise, start_method, session, state.language)
-    return state.results[key]
-
-
-def _start_all(state: GradeState, exercise: Exercise, module: object) -> None:
-    """Start the sessions of every start method of ``exercise`` at once."""
-    rng = random.Random(f"{state.seed}:{exercise.id}")
-    plan: Plan = module.plan(rng)  # type: ignore[attr-defined]
-    submission = state.submissions.get(exercise.module, state.course.exercises_dir / f"{exercise.module}.py")
-    for method in _methods(state, exercise):
-        spec = SessionSpec(
-            module=exercise.module, submission=submission, start_method=method,
-            calls=tuple(plan.calls), timeout_s=plan.timeout_s or exercise.timeout,
-            traced=plan.traced, align=plan.align,
-        )
-        state.sessions[(exercise.id, method)] = start_session(spec)
+    if key not in state.runs:
+        session = state.scheduler.result(exercise, start_method)
+        state.runs[key] = Run(exercise, start_method, session, state.language)
+    return state.runs[key]
 
 
 @pytest.hookimpl(wrapper=True)
@@ -175,6 +152,4 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     """Wait for sessions started but never asked for (a test was deselected)."""
     state = session.config.stash.get(state_key, None)
     if state is not None:
-        for running in state.sessions.values():
-            running.result()
-        state.sessions.clear()
+        state.scheduler.close()

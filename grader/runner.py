@@ -4,6 +4,10 @@
 (a missing file, a syntax error), runs the check files with pytest in this process (the
 checks only *read* data coming back from sandboxes; no submission code runs here) and
 turns the pytest reports into a :class:`~grader.results.Report`.
+
+When grading in this process (no ``-j``), the first exercise's sandboxes are started
+before pytest is even imported: the half second pytest needs to start overlaps with
+the submission's run.
 """
 
 from __future__ import annotations
@@ -13,14 +17,18 @@ import contextlib
 import io
 import json
 import os
+import random
 from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
+from typing import TYPE_CHECKING
 
 from grader.i18n import resolve_language, text
 from grader.manifest import Course, Exercise, load_course
 from grader.results import CheckResult, ExerciseResult, Report, Status
+from grader.scheduler import Scheduler
+
+if TYPE_CHECKING:
+    import pytest
 
 PYTEST_INI = Path(__file__).parent / "checks" / "pytest.ini"
 MAX_SUBMISSION_BYTES = 1024**2
@@ -181,24 +189,35 @@ class _Collector:
 
 def _run_checks(course: Course, submissions: dict[Exercise, Path], options: Options,
                 language: str, results: dict[str, ExerciseResult]) -> None:
+    seed = options.seed if options.seed is not None else random.randrange(2**32)
+    plugins: list[Scheduler] = []
+    if options.jobs == 1:
+        scheduler = Scheduler(course, {ex.module: path.resolve() for ex, path in submissions.items()},
+                              options.start_methods, seed, order=list(submissions))
+        scheduler.start(next(iter(submissions)))
+        plugins.append(scheduler)
     args = [str(ex.checks) for ex in submissions]
     args += ["-c", str(PYTEST_INI), "--rootdir", str(course.root), "-p", "grader.plugin",
-             "-p", "pytest_timeout", "--grade-lang", language]
+             "-p", "pytest_timeout", "--grade-lang", language, "--grade-seed", str(seed)]
     for exercise, path in submissions.items():
         args += ["--grade-submission", f"{exercise.module}={path.resolve()}"]
     for method in options.start_methods:
         args += ["--grade-start-method", method]
-    if options.seed is not None:
-        args += ["--grade-seed", str(options.seed)]
     if options.jobs > 1:
         args += ["-p", "xdist.plugin", "-n", str(options.jobs), "--dist", "loadfile"]
+    import pytest  # only now: the first sandboxes are already running
+
     collector = _Collector(course, results)
     log = io.StringIO()
     # Plugins are named above: scanning every installed package's entry points for
     # others costs a tenth of a second per run, and a student's unrelated pytest
     # plugins have no business in a grading run.
-    with contextlib.redirect_stdout(log), _environment(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"):
-        code = pytest.main(args, plugins=[collector])
+    try:
+        with contextlib.redirect_stdout(log), _environment(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"):
+            code = pytest.main(args, plugins=[collector, *plugins])
+    finally:
+        for plugin in plugins:
+            plugin.close()
     for exercise in submissions:
         result = results[exercise.id]
         if not result.checks and not result.problem:

@@ -9,7 +9,10 @@ outlived its timeout, the state and Python stack of every process at that moment
 
 from __future__ import annotations
 
+import compileall
+import functools
 import json
+import marshal
 import os
 import shutil
 import signal
@@ -133,6 +136,7 @@ class RunningSession:
     """A started session; :meth:`result` waits for it and cleans up."""
 
     def __init__(self, spec: SessionSpec) -> None:
+        _compile_boot_files()
         self.spec = spec
         self.started = time.monotonic()
         self.folder = Path(tempfile.mkdtemp(prefix="grade-"))
@@ -150,7 +154,7 @@ class RunningSession:
             "align": _align_json(spec.align, spec.calls),
             "calls": [_call_json(call) for call in spec.calls],
         }
-        (self.folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+        (self.folder / "config.marshal").write_bytes(marshal.dumps(config))
         cpu_s = int(spec.timeout_s * max(1, len(spec.calls))) + 1
         request = {
             "python": sys.executable,
@@ -250,6 +254,13 @@ class RunningSession:
             code = data.get("code")
             outcome.exit_code = code if isinstance(code, int) else 1
         return outcome
+
+
+@functools.cache
+def _compile_boot_files() -> None:
+    """Byte-compile the files every sandbox process imports (once per grader process):
+    with PYTHONDONTWRITEBYTECODE set, as here, each child would compile them again."""
+    compileall.compile_dir(BOOT_DIR, quiet=2)
 
 
 def start_session(spec: SessionSpec) -> RunningSession:

@@ -14,15 +14,11 @@ everything below runs only in the worker itself.
 
 from __future__ import annotations
 
-import importlib
-import json
 import os
 import sys
 import time
-import traceback
 
 import _grade_runtime
-import _grade_values
 
 _grade_runtime.install()
 
@@ -31,8 +27,7 @@ TRACEBACK_LIMIT = 4_000
 
 def main() -> None:
     folder = os.environ["GRADE_SANDBOX_DIR"]
-    with open(os.path.join(folder, "config.json"), encoding="utf-8") as file:
-        config = json.load(file)
+    config = _grade_runtime._CONFIG
     control_fd, go_fd = (int(fd) for fd in os.environ.pop("GRADE_CONTROL_FDS").split(","))
     control = os.fdopen(control_fd, "w", buffering=1)
     go = os.fdopen(go_fd, "r")
@@ -50,13 +45,18 @@ def main() -> None:
         sys.stderr.flush()
         outcome["output_end"] = [os.fstat(1).st_size, os.fstat(2).st_size]
         with open(os.path.join(folder, "calls", f"{index}.json"), "w", encoding="utf-8") as file:
-            json.dump(outcome, file)
+            file.write(_grade_runtime.to_json(outcome))
         control.write(f"end {index} {' '.join(map(str, _helper_pids()))}\n")
         if go.readline().strip() != "go":
             break
 
 
 def _make_call(config: dict, call: dict, folder: str, index: int) -> dict:
+    import importlib
+    import traceback
+
+    import _grade_values
+
     try:
         if call["kind"] == "script":
             return _run_script(config, call, folder, index)
@@ -94,7 +94,9 @@ def _run_script(config: dict, call: dict, folder: str, index: int) -> dict:
 
 
 def _decode_argument(argument):
-    """Arguments are JSON; ``{"__ref__": "module.name"}`` stands for a function."""
+    """Arguments are plain data; ``{"__ref__": "module.name"}`` stands for a function."""
+    import importlib
+
     if isinstance(argument, dict) and "__ref__" in argument:
         module_name, _, name = argument["__ref__"].rpartition(".")
         return getattr(importlib.import_module(module_name), name)
