@@ -72,8 +72,8 @@ class Run:
 
     def finished(self, name: str) -> CallOutcome:
         """The call's outcome, which must have finished (returned, raised or exited),
-        with every pool it created cleaned up and no process left behind; otherwise
-        the check fails with a diagnosis."""
+        with every pool it created cleaned up, no shared memory segment and no process
+        left behind; otherwise the check fails with a diagnosis."""
         outcome = self.session[name]
         problem = diagnose.unfinished(outcome, self)
         if problem is not None:
@@ -82,8 +82,14 @@ class Run:
             # Checked before leftover processes: whether an abandoned pool's workers are
             # still alive at this moment depends on garbage collection; this does not.
             raise self.fail("pool.not_cleaned_up", outcome)
+        segments = outcome.trace.shared_memory_left()
+        if segments:
+            raise self.fail("call.shm_leaked", outcome, count=len(segments), names=", ".join(segments[:5]))
         if outcome.leaks:
-            raise CheckFailed(diagnose.leaks(outcome, self), output=_output(outcome))
+            message = diagnose.leaks(outcome, self)
+            if outcome.status == "raised":  # the exception is the news; the leftovers follow from it
+                message = diagnose.did_not_return(outcome, self) + "\n" + message
+            raise CheckFailed(message, output=_output(outcome))
         return outcome
 
     def returned(self, name: str) -> CallOutcome:

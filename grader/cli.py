@@ -7,11 +7,12 @@ import sys
 from pathlib import Path
 
 from grader import __version__
-from grader.i18n import resolve_language
+from grader.i18n import resolve_language, text
 from grader.manifest import START_METHODS, ManifestError, find_course_root
 from grader.report import render_json, render_text
 from grader.results import Status
 from grader.runner import Options, UsageError, run
+from grader.sandbox.isolation import isolation
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -59,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         solution=args.solution, start_methods=tuple(args.start_methods), jobs=args.jobs,
         seed=args.seed, language=args.lang,
     )
+    language = resolve_language(args.lang)
+    iso = isolation()
+    if not iso.bwrap and iso.reason != "GRADE_ISOLATION=process":
+        print(text("isolation.fallback", language, reason=iso.reason), file=sys.stderr)
     try:
         report = run(options)
     except (UsageError, ManifestError) as error:
@@ -67,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.format == "json":
         sys.stdout.write(render_json(report) + "\n")
     else:
-        sys.stdout.write(render_text(report, resolve_language(args.lang)))
+        sys.stdout.write(render_text(report, language))
     sys.stdout.flush()
     return EXIT_PASSED if report.status is Status.PASSED else EXIT_FAILED
 

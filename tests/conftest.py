@@ -71,10 +71,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-def grade(*args: str, timeout: float = 120.0) -> subprocess.CompletedProcess:
+def grade(*args: str, timeout: float = 120.0, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run the ``grade`` command line (as a student would) in the course folder."""
     return subprocess.run([sys.executable, "-m", "grader", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+                          text=True, timeout=timeout, stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})})
 
 
 def grade_json(*args: str, timeout: float = 120.0) -> dict:

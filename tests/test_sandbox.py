@@ -41,6 +41,7 @@ def spin():
 def leave_behind():
     p = mp.Process(target=time.sleep, args=(60,), daemon=True)
     p.start()
+    open("left.pid", "w").write(str(p.pid))
     return p.pid
 
 def escape():
@@ -57,6 +58,14 @@ def kill_parent():
 
 def pair():
     return (1, 2), {"a": [3]}
+
+def still_alive():
+    pid = int(open("left.pid").read())
+    try:
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 '''
 
 
@@ -104,10 +113,11 @@ def test_a_busy_loop_uses_cpu(submission: Path) -> None:
 
 
 def test_processes_left_running_are_named_and_killed(submission: Path) -> None:
-    outcome = session(submission, Call("l", "leave_behind"))["l"]
+    result = session(submission, Call("l", "leave_behind"), Call("after", "still_alive"))
+    outcome = result["l"]
     assert outcome.status == "returned"
     assert [leak["pid"] for leak in outcome.leaks] == [outcome.value]
-    assert not Path(f"/proc/{outcome.value}").exists() or _is_zombie(outcome.value)
+    assert result["after"].value is False
 
 
 def test_a_double_forked_setsid_daemon_is_caught(submission: Path) -> None:
@@ -134,15 +144,21 @@ def test_long_sequences_are_summarised_identically_on_both_sides() -> None:
     assert encode(big) != encode(big[:-1] + [0])
 
 
-def _is_zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
-
-
 def test_no_sandbox_folder_is_left_behind(submission: Path) -> None:
     running = start_session(SessionSpec("mod", submission, "fork", (Call("p", "pair"),), 5.0))
     assert running.folder.is_dir()
     running.result()
     assert not running.folder.exists()
+
+
+def test_shared_memory_segments_are_traced(tmp_path: Path) -> None:
+    path = tmp_path / "shm.py"
+    path.write_text(
+        "from multiprocessing import shared_memory\n"
+        "def keep():\n    s = shared_memory.SharedMemory(create=True, size=64); s.close(); return s.name\n"
+        "def tidy():\n    s = shared_memory.SharedMemory(create=True, size=64); s.close(); s.unlink(); return s.name\n"
+        "def clean_up(name):\n    s = shared_memory.SharedMemory(name=name); s.close(); s.unlink()\n")
+    result = run_session(SessionSpec("shm", path, "spawn", (Call("keep", "keep"), Call("tidy", "tidy")), 5.0))
+    assert result["keep"].trace.shared_memory_left() == [result["keep"].value]
+    assert result["tidy"].trace.shared_memory_left() == []
+    run_session(SessionSpec("shm", path, "fork", (Call("c", "clean_up", (result["keep"].value,)),), 5.0))

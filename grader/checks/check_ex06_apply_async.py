@@ -49,5 +49,7 @@ def _expect_apply_async(run: Run, outcome, expected: int) -> None:
     calls = outcome.trace.calls("job")
     if len(submitted) != expected:
         raise run.fail("ex06.apply_async_count", outcome, expected=expected, got=len(submitted))
-    if any(c["pid"] == outcome.trace.main_pid for c in calls) or len(calls) != expected:
+    # Not every job() has to have run: the values check covers results. A pool left by
+    # its `with` block before the results were read may cut tasks short, at random.
+    if any(c["pid"] == outcome.trace.main_pid for c in calls):
         raise run.fail("ex06.not_in_workers", outcome)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from grader.sandbox.isolation import PidsCgroup, isolation, nproc_limit, wrap
 from grader.sandbox.trace import Trace, read_events
 
 BOOT_DIR = Path(__file__).parent / "boot"
@@ -71,14 +72,17 @@ class Limits:
     open_files: int = 256
     extra_cpu_s: int = 10
 
-    def rlimits(self, cpu_s: int) -> dict[str, int]:
-        return {
+    def rlimits(self, cpu_s: int, processes: int | None) -> dict[str, int]:
+        limits = {
             "RLIMIT_AS": self.memory_bytes,
             "RLIMIT_FSIZE": self.output_bytes,
             "RLIMIT_NOFILE": self.open_files,
             "RLIMIT_CPU": cpu_s + self.extra_cpu_s,
             "RLIMIT_CORE": 0,
         }
+        if processes is not None:
+            limits["RLIMIT_NPROC"] = processes
+        return limits
 
 
 @dataclass(frozen=True)
@@ -157,7 +161,7 @@ class RunningSession:
         (self.folder / "config.marshal").write_bytes(marshal.dumps(config))
         cpu_s = int(spec.timeout_s * max(1, len(spec.calls))) + 1
         request = {
-            "python": sys.executable,
+            "python": isolation().python,
             "worker": str(BOOT_DIR / "_grade_worker.py"),
             "cwd": str(work),
             "stdout": str(self.folder / "stdout"),
@@ -165,14 +169,18 @@ class RunningSession:
             "env": _sandbox_env(self.folder, work),
             "timeouts": [spec.timeout_s],
             "startup_timeout": max(10.0, spec.timeout_s),
-            "limits": spec.limits.rlimits(cpu_s),
+            "limits": spec.limits.rlimits(cpu_s, nproc_limit()),
         }
         (self.folder / "supervisor.json").write_text(json.dumps(request), encoding="utf-8")
         self.budget_s = spec.timeout_s * len(spec.calls) + 10.0 * (len(spec.calls) + 1) + SUPERVISOR_GRACE_S
+        iso = isolation()
+        self.cgroup = PidsCgroup(self.folder.name, iso)
+        command = [iso.python, "-I", "-S", str(BOOT_DIR / "_grade_supervisor.py"), str(self.folder)]
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-S", str(BOOT_DIR / "_grade_supervisor.py"), str(self.folder)],
+            wrap(command, self.folder, BOOT_DIR, iso),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            start_new_session=True,
+            start_new_session=True, env={"PATH": os.defpath, "LANG": "C.UTF-8"},
+            preexec_fn=self.cgroup.enter if self.cgroup.path else None,
         )
 
     def result(self) -> SessionResult:
@@ -187,6 +195,7 @@ class RunningSession:
                 kill_stragglers(self.folder)
             return self._read(report)
         finally:
+            self.cgroup.remove()
             shutil.rmtree(self.folder, ignore_errors=True)
 
     def _read(self, report: dict) -> SessionResult:

@@ -86,6 +86,11 @@ class Trace:
             writes[event["pid"]] = writes.get(event["pid"], 0) + int(event.get("count", 0))
         return writes
 
+    def shared_memory_left(self) -> list[str]:
+        """Names of shared memory segments created and never unlinked."""
+        unlinked = {event.get("name") for event in self.of("shm_unlink")}
+        return [event["name"] for event in self.of("shm_create") if event.get("name") not in unlinked]
+
     def describe(self, pid: int) -> str:
         """A short name for a process: its target, as recorded when it started."""
         if pid == self.main_pid:

@@ -2,7 +2,7 @@
 
 Records, as JSON lines in ``$GRADE_SANDBOX_DIR/trace/<pid>.jsonl``, what the checks
 need to know about the processes a submission starts: process starts, joins and run
-intervals, pool creation/cleanup and tasks, ``apply_async``/``get`` order, thread starts,
+intervals, pool creation/cleanup and tasks, ``apply_async``/``get`` order, thread starts, shared memory segments,
 calls of the exercise's traced functions and writes to shared arrays. It also registers
 ``faulthandler`` on SIGUSR1 so the supervisor can collect the stack of every process of
 a hung submission.
@@ -48,7 +48,8 @@ def install() -> None:
     _patch_process()
     _patch_threading()
     # Pools and shared arrays are patched when first imported: most processes never are.
-    patches = {"multiprocessing.pool": _patch_pool, "multiprocessing.sharedctypes": _patch_shared_array}
+    patches = {"multiprocessing.pool": _patch_pool, "multiprocessing.sharedctypes": _patch_shared_array,
+               "multiprocessing.shared_memory": _patch_shared_memory}
     if _CONFIG.get("module"):
         patches[_CONFIG["module"]] = _instrument
     for name, patch in list(patches.items()):
@@ -276,6 +277,24 @@ def _patch_shared_array(sharedctypes) -> None:
         return original_setitem(self, index, value)
 
     sharedctypes.SynchronizedArray.__setitem__ = setitem
+
+
+def _patch_shared_memory(shared_memory) -> None:
+    """Record shared memory segments created and unlinked (a segment never unlinked
+    outlives every process: the resource tracker's "leaked shared_memory" warning)."""
+    segment = shared_memory.SharedMemory
+    original_init, original_unlink = segment.__init__, segment.unlink
+
+    def init(self, name=None, create=False, size=0):
+        original_init(self, name, create, size)
+        if create:
+            emit("shm_create", name=self.name, size=self.size)
+
+    def unlink(self):
+        emit("shm_unlink", name=self.name)
+        return original_unlink(self)
+
+    segment.__init__, segment.unlink = init, unlink
 
 
 class _PatchingFinder:

@@ -29,6 +29,7 @@ import time
 PR_SET_CHILD_SUBREAPER = 36
 STACK_DUMP_WAIT_S = 0.3
 LEAK_GRACE_S = 0.3
+KILL_WAIT_S = 1.0
 
 
 def main(folder: str) -> None:
@@ -220,6 +221,10 @@ def _collect_leaks(worker: int, helpers: set[int]) -> list[dict]:
              for pid, info in sorted(alive.items())]
     for pid in alive:
         _kill(pid)
+    deadline = time.monotonic() + KILL_WAIT_S  # the next call starts with them gone
+    while time.monotonic() < deadline and any(
+            info["state"] != "Z" for pid, info in _descendants().items() if pid in alive):
+        time.sleep(0.005)
     _reap_orphans(worker)
     return leaks
 

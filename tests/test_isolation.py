@@ -1,0 +1,164 @@
+"""Isolation: what a submission can see and reach (bubblewrap), the process limit, the
+scrubbed environment. Tests that need bubblewrap or a pids cgroup are skipped where
+the machine has neither (``.ci/run`` installs bubblewrap, so CI runs them)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, grade_json
+from grader.sandbox.isolation import isolation
+
+SOLVE = '''
+import multiprocessing as mp
+
+def job(q, index, n):
+    q.put((index, sum(i + i**2 + i**3 for i in range(n))))
+
+def solve(ns):
+    q = mp.Queue()
+    ps = [mp.Process(target=job, args=(q, i, n)) for i, n in enumerate(ns)]
+    for p in ps: p.start()
+    out = dict(q.get() for _ in ps)
+    for p in ps: p.join()
+    return [out[i] for i in range(len(ns))]
+'''
+
+needs_bwrap = pytest.mark.skipif(not isolation().bwrap, reason=f"no bubblewrap: {isolation().reason}")
+
+
+def run(tmp_path: Path, body: str, **env: str) -> dict:
+    submission = tmp_path / "ex03_queue.py"
+    submission.write_text(SOLVE + body)
+    completed = subprocess.run([sys.executable, "-m", "grader", "--submission", str(submission), "--format", "json",
+                                "--start-method", "fork"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                               env={**os.environ, **env})
+    (exercise,) = __import__("json").loads(completed.stdout)["exercises"]
+    return exercise
+
+
+def first_failure(exercise: dict) -> str:
+    return next(c["message"] for c in exercise["checks"] if c["status"] != "passed")
+
+
+def test_the_sandbox_processes_carry_none_of_the_graders_environment(tmp_path: Path) -> None:
+    """The worker and its parent, the supervisor, get a scrubbed environment."""
+    body = '''
+import os
+def collect(ns):
+    for pid in (os.getpid(), os.getppid()):
+        if b"s3cr3t-token" in open(f"/proc/{pid}/environ", "rb").read():
+            raise RuntimeError(f"secret seen in process {pid}")
+    if "GRADE_TEST_SECRET" in os.environ:
+        raise RuntimeError("secret in os.environ")
+    return solve(ns)
+'''
+    exercise = run(tmp_path, body, GRADE_TEST_SECRET="s3cr3t-token")
+    assert exercise["status"] == "passed", first_failure(exercise)
+
+
+@needs_bwrap
+def test_no_process_with_the_graders_environment_is_visible(tmp_path: Path) -> None:
+    """Without bubblewrap the grader's own /proc entry is readable (same user)."""
+    body = '''
+import os
+def collect(ns):
+    for entry in os.listdir("/proc"):
+        try:
+            if b"s3cr3t-token" in open(f"/proc/{entry}/environ", "rb").read():
+                raise RuntimeError(f"secret seen in process {entry}")
+        except OSError:
+            pass
+    return solve(ns)
+'''
+    exercise = run(tmp_path, body, GRADE_TEST_SECRET="s3cr3t-token")
+    assert exercise["status"] == "passed", first_failure(exercise)
+
+
+@needs_bwrap
+def test_reference_solutions_are_out_of_reach(tmp_path: Path) -> None:
+    body = f'''
+import runpy
+def collect(ns):
+    solution = runpy.run_path({str(ROOT / "solutions" / "ex03_queue.py")!r})
+    return solution["collect"](ns)
+'''
+    exercise = run(tmp_path, body)
+    assert exercise["status"] == "failed"
+    assert "No such file or directory" in first_failure(exercise)
+
+
+@needs_bwrap
+def test_nothing_outside_the_sandbox_can_be_written(tmp_path: Path) -> None:
+    target = tmp_path / "written-by-the-submission.txt"
+    body = f'''
+def collect(ns):
+    open({str(target)!r}, "w").write("escaped")
+    return solve(ns)
+'''
+    exercise = run(tmp_path, body)
+    assert exercise["status"] == "failed"
+    assert not target.exists()
+
+
+@needs_bwrap
+def test_no_network(tmp_path: Path) -> None:
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    connections = []
+    server.settimeout(20)
+    thread = threading.Thread(target=lambda: connections.append(_accept(server)), daemon=True)
+    thread.start()
+    body = f'''
+import socket
+def collect(ns):
+    socket.create_connection(("127.0.0.1", {port}), timeout=2).sendall(b"hello")
+    return solve(ns)
+'''
+    exercise = run(tmp_path, body)
+    server.close()
+    assert exercise["status"] == "failed"
+    assert "Connection refused" in first_failure(exercise) or "Network is unreachable" in first_failure(exercise)
+    assert connections in ([], [None])
+
+
+def _accept(server: socket.socket):
+    try:
+        return server.accept()
+    except OSError:
+        return None
+
+
+@pytest.mark.skipif(not isolation().pids_cgroup and os.geteuid() == 0,
+                    reason="root without a pids cgroup: no process limit to test")
+def test_a_fork_bomb_is_stopped_and_told_so(tmp_path: Path) -> None:
+    body = '''
+import os, time
+def collect(ns):
+    while True:
+        if os.fork() == 0:
+            time.sleep(30)
+            os._exit(0)
+'''
+    exercise = run(tmp_path, body)
+    assert exercise["status"] == "failed"
+    assert "too many processes" in first_failure(exercise)
+
+
+def test_memory_is_limited_and_told_so(tmp_path: Path) -> None:
+    body = '''
+def collect(ns):
+    hoard = []
+    while True:
+        hoard.append(bytearray(256 * 1024 * 1024))
+'''
+    exercise = run(tmp_path, body)
+    assert exercise["status"] == "failed"
+    assert "more than 1024 MiB of memory" in first_failure(exercise)
