@@ -2,8 +2,10 @@
 
 For each exercise, prints the median wall time of ``grade exercise-N --solution`` next
 to a plain run of the same reference functions with the same inputs under the same start
-methods (a fresh interpreter per method, as a student running the file would use), and
-the time ``grade`` takes to answer a submission that hangs.
+methods (a fresh interpreter per method, as a student running the file would use), the
+time ``grade`` takes to answer a submission that hangs, and the cost of the sandbox
+itself: one session of the plan under bubblewrap and under the process-level sandbox,
+next to the plain run of the same calls under the same start method.
 
     python bench/bench.py [--runs 5] [EXERCISE ...]
 """
@@ -11,6 +13,7 @@ the time ``grade`` takes to answer a submission that hangs.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import subprocess
@@ -23,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from grader.manifest import load_course  # noqa: E402
-from grader.sandbox import Ref  # noqa: E402
+from grader.sandbox import Ref, SessionSpec, run_session  # noqa: E402
+from grader.sandbox import isolation as isolation_module  # noqa: E402
 
 SEED = 1
 HANGING = {  # exercise: a submission that hangs (the starter, for these two)
@@ -63,19 +67,36 @@ def grade_time(exercise_id: str, *extra: str) -> float:
     return timed([sys.executable, "-m", "grader", exercise_id, "--seed", str(SEED), *extra])
 
 
-def plain_time(exercise, runner: Path) -> float:
-    """The same calls, without the grader: one fresh interpreter per start method."""
+def load_plan(exercise):
     import importlib.util
-    import json
 
     spec = importlib.util.spec_from_file_location("checks", exercise.checks)
     checks = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(checks)
-    plan = checks.plan(random.Random(f"{SEED}:{exercise.id}"))
+    return checks.plan(random.Random(f"{SEED}:{exercise.id}"))
+
+
+def session_time(exercise, method: str, mode: str) -> float:
+    """One sandbox session of the exercise's plan (``mode``: bubblewrap or process)."""
+    os.environ["GRADE_ISOLATION"] = mode
+    isolation_module.isolation.cache_clear()
+    plan = load_plan(exercise)
+    spec = SessionSpec(exercise.module, ROOT / "solutions" / f"{exercise.module}.py", method, tuple(plan.calls),
+                       plan.timeout_s or exercise.timeout, traced=plan.traced, align=plan.align)
+    started = time.perf_counter()
+    run_session(spec)
+    return time.perf_counter() - started
+
+
+def plain_time(exercise, runner: Path, methods: tuple[str, ...] | None = None) -> float:
+    """The same calls, without the grader: one fresh interpreter per start method."""
+    import json
+
+    plan = load_plan(exercise)
     calls = [[c.kind, c.function, [_json(a) for a in c.args]] for c in plan.calls]
     probe_dir = ROOT / "grader" / "sandbox" / "boot"
     total = 0.0
-    for method in exercise.start_methods:
+    for method in methods or exercise.start_methods:
         total += timed([sys.executable, str(runner), method, str(ROOT / "solutions"), exercise.module,
                         json.dumps(calls), str(probe_dir)])
     return total
@@ -93,6 +114,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("exercises", nargs="*")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--sandbox-only", action="store_true", help="only the cost of the sandbox")
     args = parser.parse_args()
     course = load_course(ROOT)
     chosen = [course.select(name) for name in args.exercises] or list(course.exercises)
@@ -101,21 +123,32 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         runner = Path(folder) / "plain.py"
         runner.write_text(PLAIN_RUNNER)
-        print(f"{'exercise':<12} {'grade --solution':>17} {'plain run':>10} {'overhead':>9}   (median of {args.runs})")
-        for exercise in chosen:
+        if args.sandbox_only:
+            chosen_for_grade = []
+        else:
+            chosen_for_grade = chosen
+            print(f"{'exercise':<12} {'grade --solution':>17} {'plain run':>10} {'overhead':>9}   (median of {args.runs})")
+        for exercise in chosen_for_grade:
             graded = statistics.median(grade_time(exercise.id, "--solution") for _ in range(args.runs))
             plain = statistics.median(plain_time(exercise, runner) for _ in range(args.runs))
             print(f"{exercise.id:<12} {graded:>15.2f} s {plain:>8.2f} s {graded - plain:>+7.2f} s")
         print()
         for exercise_id, submission in HANGING.items():
             exercise = course.select(exercise_id)
-            if exercise not in chosen:
+            if exercise not in chosen_for_grade:
                 continue
             answered = statistics.median(grade_time(exercise_id, "--submission", str(submission))
                                          for _ in range(max(1, args.runs // 2)))
             timeout = 5.0 if exercise_id == "exercise-2" else exercise.timeout
             print(f"{exercise_id} hanging submission answered in {answered:.2f} s "
                   f"(timeout {timeout:g} s, target ≤ {timeout + 1:g} s)")
+        print(f"\nsandbox cost, one session (spawn), median of {args.runs}:")
+        print(f"{'exercise':<12} {'plain':>8} {'process':>8} {'bwrap':>8}")
+        for exercise in chosen:
+            plain = statistics.median(plain_time(exercise, runner, ("spawn",)) for _ in range(args.runs))
+            modes = [statistics.median(session_time(exercise, "spawn", mode) for _ in range(args.runs))
+                     for mode in ("process", "bubblewrap")]
+            print(f"{exercise.id:<12} {plain:>6.3f} s {modes[0]:>6.3f} s {modes[1]:>6.3f} s")
 
 
 if __name__ == "__main__":
