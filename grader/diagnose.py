@@ -111,6 +111,8 @@ def cause_of(text: str, outcome: CallOutcome, run: Run) -> str:
         return run.t("cause.memory_limit", limit=_megabytes(run.session.spec.limits.memory_bytes))
     if "can't start new thread" in text or "Resource temporarily unavailable" in text:
         return run.t("cause.process_limit")
+    if "Too many open files" in text:
+        return run.t("cause.open_files")
     if "cannot be interpreted as an integer" in text or "type float" in text and "'i'" in text:
         return run.t("cause.int_value")
     if "ModuleNotFoundError" in text and run.exercise.module in text:

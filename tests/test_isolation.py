@@ -162,3 +162,14 @@ def collect(ns):
     exercise = run(tmp_path, body)
     assert exercise["status"] == "failed"
     assert "more than 1024 MiB of memory" in first_failure(exercise)
+
+
+def test_too_many_open_files_is_named(tmp_path: Path) -> None:
+    body = '''
+def collect(ns):
+    files = [open("/dev/null") for _ in range(10_000)]
+    return solve(ns)
+'''
+    exercise = run(tmp_path, body)
+    assert exercise["status"] == "failed"
+    assert "too many files" in first_failure(exercise)
