@@ -161,6 +161,7 @@ class RunningSession:
         (self.folder / "config.marshal").write_bytes(marshal.dumps(config))
         cpu_s = int(spec.timeout_s * max(1, len(spec.calls))) + 1
         request = {
+            "folder": str(self.folder),
             "python": isolation().python,
             "worker": str(BOOT_DIR / "_grade_worker.py"),
             "cwd": str(work),

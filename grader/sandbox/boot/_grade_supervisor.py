@@ -129,7 +129,7 @@ def _follow(worker: dict, request: dict, result: dict) -> None:
         if time.monotonic() >= deadline:
             result["timeout"] = {
                 "call": current["index"] if current else None,
-                "processes": _snapshot_and_dump_stacks(worker["pid"]),
+                "processes": _snapshot_and_dump_stacks(worker["pid"], request["folder"]),
             }
             return
 
@@ -229,13 +229,22 @@ def _collect_leaks(worker: int, helpers: set[int]) -> list[dict]:
     return leaks
 
 
-def _snapshot_and_dump_stacks(worker: int) -> list[dict]:
+def _has_stack(folder: str, pid: int) -> bool:
+    try:
+        return os.path.getsize(os.path.join(folder, "stacks", f"{pid}.txt")) > 0
+    except OSError:
+        return True  # no stack file: not a Python process of ours, nothing to wait for
+
+
+def _snapshot_and_dump_stacks(worker: int, folder: str) -> list[dict]:
     """At a timeout: ask every process for its stack, record what each was doing."""
     before = _descendants()
-    for pid, info in before.items():
-        if info["state"] != "Z":
-            _kill(pid, signal.SIGUSR1)
-    time.sleep(STACK_DUMP_WAIT_S)
+    signalled = [pid for pid, info in before.items() if info["state"] != "Z"]
+    for pid in signalled:
+        _kill(pid, signal.SIGUSR1)
+    deadline = time.monotonic() + STACK_DUMP_WAIT_S
+    while time.monotonic() < deadline and not all(_has_stack(folder, pid) for pid in signalled):
+        time.sleep(0.01)
     return [{"pid": pid, "ppid": info["ppid"], "state": info["state"], "cpu_s": info["cpu_s"],
              "name": info["name"], "cmdline": _cmdline(pid), "is_worker": pid == worker}
             for pid, info in sorted(before.items()) if info["state"] != "Z"]
