@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from grader.check import CheckFailed, Run
-from grader.i18n import resolve_language
+from grader.i18n import resolve_language, text
 from grader.manifest import Course, Exercise, find_course_root, load_course
 from grader.results import Status
 from grader.scheduler import Scheduler
@@ -42,6 +42,7 @@ class GradeState:
 
 
 state_key = pytest.StashKey[GradeState]()
+info_key = pytest.StashKey[str]()  # information a passing check gives (inform fixture)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -109,7 +110,7 @@ def inform(request: pytest.FixtureRequest):
     """``inform(text)`` attaches information to a check that passes (e.g. timings)."""
 
     def attach(message: str) -> None:
-        request.node.grade_info = message
+        request.node.stash[info_key] = message
 
     return attach
 
@@ -133,19 +134,27 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if report.when == "call" or report.failed:
         method = getattr(item, "callspec", None) and item.callspec.params.get("start_method")
         verdict = {"check": item.originalname if hasattr(item, "originalname") else item.name,
-                   "start_method": method, "status": Status.PASSED.value, "message": "", "output": ""}
+                   "start_method": method, "status": Status.PASSED.value, "message": "", "output": "",
+                   "session_s": _session_seconds(item, method)}
         if report.failed and call.excinfo is not None:
             error = call.excinfo.value
             if isinstance(error, CheckFailed):
                 verdict.update(status=error.status.value, message=str(error), output=error.output)
-            else:
-                verdict.update(status=Status.ERROR.value, message=f"{type(error).__name__}: {error}",
-                               output=report.longreprtext[-4000:])
+            else:  # a fault of the check or of the grader, not of the submission
+                language = item.config.stash[state_key].language
+                verdict.update(status=Status.ERROR.value, output=report.longreprtext[-4000:],
+                               message=text("grader.check_error", language, error=type(error).__name__))
         elif report.passed:
-            info = getattr(item, "grade_info", "")
-            verdict["message"] = info
+            verdict["message"] = item.stash.get(info_key, "")
         report.user_properties.append(("grade", json.dumps(verdict)))
     return report
+
+
+def _session_seconds(item: pytest.Item, method: str | None) -> float:
+    state = item.config.stash[state_key]
+    exercise = _exercise_of(item)
+    run = state.runs.get((exercise.id, method)) if exercise is not None else None
+    return run.session.duration_s if run is not None else 0.0
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

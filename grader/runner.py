@@ -156,27 +156,30 @@ class _Collector:
         self.course = course
         self.results = results
         self.internal_errors: list[str] = []
-        self.setup_s: dict[str, float] = {}
+        self.sandbox_s: dict[str, float] = {}  # per exercise: its longest sandbox session
 
     def _result_for(self, path: str) -> ExerciseResult | None:
         exercise = self.course.by_checks(Path(path))
         return self.results.get(exercise.id) if exercise else None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """A check's duration is its sandbox session's (shared by the checks of one start
+        method) plus its own evaluation; an exercise's, its longest session (the start
+        methods run at the same time) plus the evaluation of all its checks."""
         result = self._result_for(report.fspath)
         if result is None:
             return
-        result.duration_s += report.duration
-        if report.when == "setup":
-            self.setup_s[report.nodeid] = report.duration
         for name, value in report.user_properties:
             if name == "grade":
                 verdict = json.loads(value)
+                session_s = float(verdict.get("session_s", 0.0))
+                previous = self.sandbox_s.get(result.id, 0.0)
+                self.sandbox_s[result.id] = max(previous, session_s)
+                result.duration_s += self.sandbox_s[result.id] - previous + report.duration
                 result.checks.append(CheckResult(
                     name=verdict["check"], start_method=verdict["start_method"],
                     status=Status(verdict["status"]), message=verdict["message"],
-                    output=verdict["output"],
-                    duration_s=self.setup_s.get(report.nodeid, 0.0) + report.duration))
+                    output=verdict["output"], duration_s=session_s + report.duration))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
