@@ -160,9 +160,10 @@ class RunningSession:
         }
         (self.folder / "config.marshal").write_bytes(marshal.dumps(config))
         cpu_s = int(spec.timeout_s * max(1, len(spec.calls))) + 1
+        iso = isolation()
         request = {
             "folder": str(self.folder),
-            "python": isolation().python,
+            "python": iso.python,
             "worker": str(BOOT_DIR / "_grade_worker.py"),
             "cwd": str(work),
             "stdout": str(self.folder / "stdout"),
@@ -174,7 +175,6 @@ class RunningSession:
         }
         (self.folder / "supervisor.json").write_text(json.dumps(request), encoding="utf-8")
         self.budget_s = spec.timeout_s * len(spec.calls) + 10.0 * (len(spec.calls) + 1) + SUPERVISOR_GRACE_S
-        iso = isolation()
         self.cgroup = PidsCgroup(self.folder.name, iso)
         command = [iso.python, "-I", "-S", str(BOOT_DIR / "_grade_supervisor.py"), str(self.folder)]
         self.process = subprocess.Popen(
@@ -213,13 +213,11 @@ class RunningSession:
                 outcomes[call.name] = CallOutcome(call, "not_run")
                 stopped = True
                 continue
-            outcome = self._outcome(index, call, supervised, report, timeout)
-            window_start = _call_start(supervised)
-            window_end = starts[starts.index(window_start) + 1]
-            outcome.trace = Trace([e for e in events if window_start <= e["t"] < window_end],
+            data = self._worker_outcome(index)
+            outcome = self._outcome(index, call, supervised, data, report, timeout)
+            outcome.trace = Trace([e for e in events if starts[index] <= e["t"] < starts[index + 1]],
                                   main_pid=report.get("worker_pid"))
-            outcome_files = self._outcome_files(index)
-            output_end = tuple(outcome_files.get("output_end", (None, None)))
+            output_end = tuple(data.get("output_end", (None, None)))
             if call.kind == "script":
                 outcome.stdout = _excerpt(self.folder / "calls" / f"{index}.stdout", 0, None)
                 outcome.stderr = _excerpt(self.folder / "calls" / f"{index}.stderr", 0, None)
@@ -232,7 +230,8 @@ class RunningSession:
         return SessionResult(self.spec, outcomes, report.get("worker_pid"),
                              time.monotonic() - self.started, report.get("error") or "")
 
-    def _outcome_files(self, index: int) -> dict:
+    def _worker_outcome(self, index: int) -> dict:
+        """What the worker wrote of call ``index`` (untrusted data; {} if nothing)."""
         path = self.folder / "calls" / f"{index}.json"
         try:
             data = json.loads(path.read_bytes()[:32 * 1024**2])
@@ -240,14 +239,14 @@ class RunningSession:
             return {}
         return data if isinstance(data, dict) else {}
 
-    def _outcome(self, index: int, call: Call, supervised: dict, report: dict, timeout: dict) -> CallOutcome:
+    def _outcome(self, index: int, call: Call, supervised: dict, data: dict, report: dict,
+                 timeout: dict) -> CallOutcome:
         duration = (supervised.get("t") or time.monotonic()) - supervised["t0"]
         if timeout.get("call") == index:
             hang = [dict(proc, stack=_excerpt(self.folder / "stacks" / f"{proc['pid']}.txt",
                                               0, None, STACK_EXCERPT_CHARS))
                     for proc in timeout.get("processes", [])]
             return CallOutcome(call, "timeout", duration_s=self.spec.timeout_s, hang=hang)
-        data = self._outcome_files(index)
         if supervised.get("t") is None or not data:
             return CallOutcome(call, "crashed", exit_code=report.get("worker_exit"), duration_s=duration)
         outcome = CallOutcome(

@@ -71,6 +71,9 @@ def _make_call(config: dict, call: dict, folder: str, index: int) -> dict:
     except SystemExit as exit_:
         return {"status": "exited", "code": exit_.code if isinstance(exit_.code, int) else repr(exit_.code)}
     except BaseException as error:  # the submission may raise anything, KeyboardInterrupt included
+        if isinstance(error, MemoryError):
+            # Free what the failed frames hold (the memory that ran out) before reporting.
+            traceback.clear_frames(error.__traceback__)
         return {
             "status": "raised",
             "exception": type(error).__name__,
