@@ -18,6 +18,7 @@ from the catalogue in the student's language.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NoReturn
 
 from grader import diagnose
 from grader.diagnose import show
@@ -59,13 +60,19 @@ class Run:
     def t(self, key: str, **params: object) -> str:
         return text(key, self.language, **params)
 
-    def fail(self, key: str, outcome: CallOutcome | None = None, **params: object) -> CheckFailed:
-        """A failure whose message is the catalogue entry ``key``."""
+    def fail(self, key: str, outcome: CallOutcome | None = None, **params: object) -> NoReturn:
+        """Fail the check with the catalogue entry ``key`` (it raises: a failure cannot
+        be built and then forgotten)."""
         output = ""
         if outcome is not None:
             output = _output(outcome)
             params.setdefault("call", describe_call(outcome))
-        return CheckFailed(self.t(key, **params), output=output)
+        raise CheckFailed(self.t(key, **params), output=output)
+
+    def reject_tampering(self) -> None:
+        """Fail every check of a session whose records were forged or corrupted."""
+        if self.session.tampering:
+            raise CheckFailed(self.t("call.tampered", reason="; ".join(self.session.tampering)[:500]))
 
     def outcome(self, name: str) -> CallOutcome:
         return self.session[name]
@@ -78,13 +85,16 @@ class Run:
         problem = diagnose.unfinished(outcome, self)
         if problem is not None:
             raise problem
+        if self.session.incomplete:
+            self.fail("call.trace_incomplete", outcome, count=len(self.session.incomplete),
+                      limit=diagnose.megabytes(self.session.spec.limits.output_bytes))
         if any(not outcome.trace.pool_cleaned_up(pool) for pool in outcome.trace.pools()):
             # Checked before leftover processes: whether an abandoned pool's workers are
             # still alive at this moment depends on garbage collection; this does not.
-            raise self.fail("pool.not_cleaned_up", outcome)
+            self.fail("pool.not_cleaned_up", outcome)
         segments = outcome.trace.shared_memory_left()
         if segments:
-            raise self.fail("call.shm_leaked", outcome, count=len(segments), names=", ".join(segments[:5]))
+            self.fail("call.shm_leaked", outcome, count=len(segments), names=", ".join(segments[:5]))
         if outcome.leaks:
             message = diagnose.leaks(outcome, self)
             if outcome.status == "raised":  # the exception is the news; the leftovers follow from it
@@ -107,7 +117,7 @@ class Run:
         """The returned value must equal ``expected`` (compared in its JSON form)."""
         wanted = encode(expected)
         if outcome.value != wanted:
-            raise self.fail("value.wrong", outcome, call=call or describe_call(outcome),
+            self.fail("value.wrong", outcome, call=call or describe_call(outcome),
                             expected=show(wanted), got=show(outcome.value),
                             difference=diagnose.difference(wanted, outcome.value, self))
 

@@ -20,8 +20,6 @@ if TYPE_CHECKING:
 FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+) in (?P<func>\S+)')
 THREAD = re.compile(r"^(Current thread|Thread) (0x[0-9a-f]+)")
 BUSY_CPU_SHARE = 0.5
-RESOURCE_TRACKER = "multiprocessing.resource_tracker import main"
-FORKSERVER = "multiprocessing.forkserver import main"
 
 # Where a blocked thread's innermost frames are, and what that means: (file suffix,
 # function names, catalogue key). The first match from the innermost frame wins.
@@ -106,9 +104,9 @@ def cause_of(text: str, outcome: CallOutcome, run: Run) -> str:
     if match:
         return run.t("cause.pickle_other", name=match.group(1))
     if "[Errno 27] File too large" in text:
-        return run.t("cause.output_limit", limit=_megabytes(run.session.spec.limits.output_bytes))
+        return run.t("cause.output_limit", limit=megabytes(run.session.spec.limits.output_bytes))
     if "MemoryError" in text or "Cannot allocate memory" in text:
-        return run.t("cause.memory_limit", limit=_megabytes(run.session.spec.limits.memory_bytes))
+        return run.t("cause.memory_limit", limit=megabytes(run.session.spec.limits.memory_bytes))
     if "can't start new thread" in text or "Resource temporarily unavailable" in text:
         return run.t("cause.process_limit")
     if "Too many open files" in text:
@@ -132,9 +130,8 @@ def hang_summary(outcome: CallOutcome, run: Run, explain: bool = True) -> str:
     usually means. multiprocessing's own helper processes are left out."""
     lines, meanings = [], []
     busy = False
-    worker = next((p["pid"] for p in outcome.hang if p.get("is_worker")), None)
     for process in outcome.hang:
-        if _is_helper(process, worker):
+        if process.get("is_helper"):  # multiprocessing's own, as the supervisor knows them
             continue
         who = "main process" if process.get("is_worker") else outcome.trace.describe(process["pid"])
         who = run.t("who.main") if process.get("is_worker") else who.replace("process", run.t("who.process"), 1)
@@ -241,13 +238,6 @@ def _leak_name(leak: dict, outcome: CallOutcome) -> str:
     return f"process {leak['pid']} ({leak.get('cmdline') or leak.get('name', '?')})"[:160]
 
 
-def _is_helper(process: dict, worker: int | None) -> bool:
-    """multiprocessing's resource tracker, or the fork server itself (its children,
-    which run the submission's processes, share its command line but not its parent)."""
-    cmdline = process.get("cmdline", "")
-    return RESOURCE_TRACKER in cmdline or FORKSERVER in cmdline and process.get("ppid") == worker
-
-
 def _wait_point(threads: list[list[tuple[str, int, str]]], module_file: str) -> str | None:
     """The catalogue key of the wait point closest to the submission's code.
 
@@ -308,5 +298,5 @@ def _seconds(value: float) -> str:
     return f"{value:g} s"
 
 
-def _megabytes(value: int) -> str:
+def megabytes(value: int) -> str:
     return f"{value // 1024**2} MiB"

@@ -31,16 +31,16 @@ def _probe_runs(run: Run, name: str) -> tuple[object, list[dict]]:
     token = outcome.call.args[1][0]
     runs = outcome.trace.probes(token)
     if len(runs) != 1:
-        raise run.fail("ex01.ran_times", outcome, function=outcome.call.function, times=len(runs))
+        run.fail("ex01.ran_times", outcome, function=outcome.call.function, times=len(runs))
     return outcome, runs
 
 
 def test_process_runs_target_in_a_child(run: Run) -> None:
     outcome, (probe,) = _probe_runs(run, "process")
     if probe["pid"] == outcome.trace.main_pid:
-        raise run.fail("ex01.process_in_caller", outcome)
+        run.fail("ex01.process_in_caller", outcome)
     if outcome.t_end is not None and probe["t"] > outcome.t_end:
-        raise run.fail("ex01.returned_early", outcome, function="run_in_process")
+        run.fail("ex01.returned_early", outcome, function="run_in_process")
 
 
 def test_process_returns_exit_code(run: Run) -> None:
@@ -48,19 +48,19 @@ def test_process_returns_exit_code(run: Run) -> None:
                            ("process_raise", 1)):
         outcome, _ = _probe_runs(run, name)
         if outcome.value != expected:
-            raise run.fail("ex01.exit_code", outcome, expected=expected, got=repr(outcome.value),
+            run.fail("ex01.exit_code", outcome, expected=expected, got=repr(outcome.value),
                            target="sys.exit(%d)" % expected if name == "process_exit" else "raise RuntimeError")
 
 
 def test_thread_runs_target_in_caller_process(run: Run) -> None:
     outcome, (probe,) = _probe_runs(run, "thread")
     if probe["pid"] != outcome.trace.main_pid:
-        raise run.fail("ex01.thread_in_other_process", outcome)
+        run.fail("ex01.thread_in_other_process", outcome)
     if probe["main_thread"]:
-        raise run.fail("ex01.thread_in_main_thread", outcome)
+        run.fail("ex01.thread_in_main_thread", outcome)
 
 
 def test_thread_waits_for_target(run: Run) -> None:
     outcome, (probe,) = _probe_runs(run, "thread")
     if outcome.t_end is not None and probe["t"] > outcome.t_end:
-        raise run.fail("ex01.returned_early", outcome, function="run_in_thread")
+        run.fail("ex01.returned_early", outcome, function="run_in_thread")

@@ -24,12 +24,12 @@ def plan(rng: random.Random) -> Plan:
 def test_import_starts_nothing(run: Run) -> None:
     outcome = run.finished("import")
     if outcome.status != "returned":
-        raise run.fail("ex02.import_failed", outcome)
+        run.fail("ex02.import_failed", outcome)
     started = outcome.trace.started(include_pool_workers=True)
     if started or outcome.trace.pools():
-        raise run.fail("ex02.import_started", outcome, count=len(started))
+        run.fail("ex02.import_started", outcome, count=len(started))
     if outcome.stdout.strip():
-        raise run.fail("ex02.import_printed", outcome)
+        run.fail("ex02.import_printed", outcome)
 
 
 def test_square_is_top_level(run: Run) -> None:
@@ -41,10 +41,10 @@ def test_square_is_top_level(run: Run) -> None:
 def test_script_prints_squares(run: Run) -> None:
     outcome = run.finished("script")
     if outcome.exit_code != 0:
-        raise run.fail("ex02.script_exit", outcome, code=outcome.exit_code,
+        run.fail("ex02.script_exit", outcome, code=outcome.exit_code,
                        cause=run.cause(outcome))
     lines = [line.strip() for line in outcome.stdout.splitlines()]
     if EXPECTED_LINE not in lines:
-        raise run.fail("ex02.script_output", outcome, expected=EXPECTED_LINE,
+        run.fail("ex02.script_output", outcome, expected=EXPECTED_LINE,
                        got=outcome.stdout.strip()[:300] or "(nothing)")
 

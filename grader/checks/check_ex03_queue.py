@@ -31,11 +31,11 @@ def test_one_child_process_per_element(run: Run) -> None:
     ns = outcome.call.args[0]
     started = outcome.trace.started()
     if len(started) != len(ns):
-        raise run.fail("ex03.process_count", outcome, expected=len(ns), got=len(started))
+        run.fail("ex03.process_count", outcome, expected=len(ns), got=len(started))
     runs = outcome.trace.calls("job")
     pids = {call["pid"] for call in runs}
     if len(runs) != len(ns) or outcome.trace.main_pid in pids or len(pids) != len(ns):
-        raise run.fail("ex03.job_in_children", outcome, expected=len(ns), got=len(runs),
+        run.fail("ex03.job_in_children", outcome, expected=len(ns), got=len(runs),
                        children=len(pids - {outcome.trace.main_pid}))
 
 
@@ -44,7 +44,7 @@ def test_all_started_before_first_join(run: Run) -> None:
     started = outcome.trace.started()
     first_join = outcome.trace.first_join()
     if first_join is None:
-        raise run.fail("ex03.never_joined", outcome)
+        run.fail("ex03.never_joined", outcome)
     late = [event for event in started if event["t"] > first_join["t"]]
     if late:
-        raise run.fail("ex03.serialized", outcome, late=len(late), total=len(started))
+        run.fail("ex03.serialized", outcome, late=len(late), total=len(started))

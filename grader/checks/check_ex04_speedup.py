@@ -41,10 +41,10 @@ def test_threaded_uses_threads_of_the_caller(run: Run) -> None:
     calls = outcome.trace.calls("work")
     elsewhere = [c for c in calls if c["pid"] != outcome.trace.main_pid]
     if elsewhere:
-        raise run.fail("ex04.threads_in_other_process", outcome, count=len(elsewhere))
+        run.fail("ex04.threads_in_other_process", outcome, count=len(elsewhere))
     in_threads = [c for c in calls if not c["main_thread"]]
     if len(in_threads) != len(tasks) or len(outcome.trace.of("thread_start")) < len(tasks):
-        raise run.fail("ex04.thread_per_task", outcome, expected=len(tasks), got=len(in_threads))
+        run.fail("ex04.thread_per_task", outcome, expected=len(tasks), got=len(in_threads))
 
 
 def test_multicore_values(run: Run) -> None:
@@ -58,12 +58,12 @@ def test_multicore_runs_in_overlapping_processes(run: Run, inform) -> None:
     calls = outcome.trace.calls("work")
     children = {c["pid"] for c in calls} - {outcome.trace.main_pid}
     if any(c["pid"] == outcome.trace.main_pid for c in calls) or len(children) < min(len(tasks), 2):
-        raise run.fail("ex04.not_in_processes", outcome, needed=min(len(tasks), 2), got=len(children),
+        run.fail("ex04.not_in_processes", outcome, needed=min(len(tasks), 2), got=len(children),
                        timings=_timings(run))
     overlapping = any(a["pid"] != b["pid"] and a["t0"] < b["t"] and b["t0"] < a["t"]
                       for a in calls for b in calls)
     if not overlapping:
-        raise run.fail("ex04.no_overlap", outcome, timings=_timings(run))
+        run.fail("ex04.no_overlap", outcome, timings=_timings(run))
     inform(_timings(run))
 
 

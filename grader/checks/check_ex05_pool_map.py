@@ -34,7 +34,7 @@ def test_work_runs_in_pool_workers(run: Run) -> None:
         calls = outcome.trace.calls("job")
         in_caller = [c for c in calls if c["pid"] == outcome.trace.main_pid]
         if not outcome.trace.tasks() or in_caller or len(calls) != len(outcome.call.args[0]):
-            raise run.fail("ex05.not_in_workers", outcome, in_caller=len(in_caller), total=len(calls),
+            run.fail("ex05.not_in_workers", outcome, in_caller=len(in_caller), total=len(calls),
                            expected=len(outcome.call.args[0]))
 
 
@@ -44,7 +44,7 @@ def test_processes_argument(run: Run) -> None:
         expected = outcome.call.args[1]
         workers = outcome.trace.pool_workers_started()
         if len(workers) != expected:
-            raise run.fail("ex05.worker_count", outcome, expected=expected, got=len(workers))
+            run.fail("ex05.worker_count", outcome, expected=expected, got=len(workers))
 
 
 def test_pool_closed_and_joined(run: Run) -> None:

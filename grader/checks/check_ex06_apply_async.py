@@ -35,7 +35,7 @@ def test_many_submits_all_before_first_get(run: Run) -> None:
     gets = outcome.trace.gets()
     if gets and submitted[-1]["t"] > gets[0]["t"]:
         before = sum(1 for event in submitted if event["t"] < gets[0]["t"])
-        raise run.fail("ex06.get_too_early", outcome, before=before, total=len(submitted))
+        run.fail("ex06.get_too_early", outcome, before=before, total=len(submitted))
 
 
 def test_pool_closed(run: Run) -> None:
@@ -48,8 +48,8 @@ def _expect_apply_async(run: Run, outcome, expected: int) -> None:
     submitted = [e for e in outcome.trace.apply_async() if e.get("func", "").endswith(".job")]
     calls = outcome.trace.calls("job")
     if len(submitted) != expected:
-        raise run.fail("ex06.apply_async_count", outcome, expected=expected, got=len(submitted))
+        run.fail("ex06.apply_async_count", outcome, expected=expected, got=len(submitted))
     # Not every job() has to have run: the values check covers results. A pool left by
     # its `with` block before the results were read may cut tasks short, at random.
     if any(c["pid"] == outcome.trace.main_pid for c in calls):
-        raise run.fail("ex06.not_in_workers", outcome)
+        run.fail("ex06.not_in_workers", outcome)

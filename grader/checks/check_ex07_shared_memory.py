@@ -30,7 +30,7 @@ def test_value_changed_in_a_child(run: Run) -> None:
     outcome = run.returned("value")
     started = outcome.trace.started()
     if len(started) != 1:
-        raise run.fail("ex07.one_child", outcome, got=len(started))
+        run.fail("ex07.one_child", outcome, got=len(started))
 
 
 def test_squares_values(run: Run) -> None:
@@ -45,9 +45,9 @@ def test_squares_written_by_workers(run: Run) -> None:
     writes = outcome.trace.array_writes()
     main = outcome.trace.main_pid
     if writes.get(main):
-        raise run.fail("ex07.written_in_caller", outcome, count=writes[main])
+        run.fail("ex07.written_in_caller", outcome, count=writes[main])
     started = outcome.trace.started(include_pool_workers=True)
     writers = [pid for pid in writes if pid != main]
     if writes and len(writers) != workers or not writes and len(started) != workers:
-        raise run.fail("ex07.writer_count", outcome, expected=workers,
+        run.fail("ex07.writer_count", outcome, expected=workers,
                        got=len(writers) if writes else len(started))

@@ -33,7 +33,7 @@ def test_exact_total_every_run(run: Run) -> None:
         outcome = run.returned(f"run{i}")
         times = outcome.call.args[0]
         if outcome.value != 4 * times:
-            raise run.fail("ex08.lost_updates", outcome, run=i + 1, runs=RUNS, expected=4 * times,
+            run.fail("ex08.lost_updates", outcome, run=i + 1, runs=RUNS, expected=4 * times,
                            got=outcome.value, lost=_lost(4 * times, outcome.value))
 
 
@@ -42,7 +42,7 @@ def test_two_processes_ran_job(run: Run) -> None:
         outcome = run.returned(f"run{i}")
         pids = {c["pid"] for c in outcome.trace.calls("job")}
         if len(pids) != 2 or outcome.trace.main_pid in pids:
-            raise run.fail("ex08.two_processes", outcome, got=len(pids - {outcome.trace.main_pid}))
+            run.fail("ex08.two_processes", outcome, got=len(pids - {outcome.trace.main_pid}))
 
 
 def test_both_started_before_either_joined(run: Run) -> None:
@@ -51,7 +51,7 @@ def test_both_started_before_either_joined(run: Run) -> None:
         started = outcome.trace.started()
         first_join = outcome.trace.first_join()
         if first_join is not None and any(e["t"] > first_join["t"] for e in started):
-            raise run.fail("ex08.serialized", outcome)
+            run.fail("ex08.serialized", outcome)
 
 
 def _lost(expected: int, got: object) -> str:

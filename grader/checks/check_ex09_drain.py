@@ -45,4 +45,4 @@ def test_one_process_per_size(run: Run) -> None:
         sizes = outcome.call.args[0]
         producers = {c["pid"] for c in outcome.trace.calls("produce")} - {outcome.trace.main_pid}
         if len(outcome.trace.started()) != len(sizes) or len(producers) != len(sizes):
-            raise run.fail("ex09.process_count", outcome, expected=len(sizes), got=len(producers))
+            run.fail("ex09.process_count", outcome, expected=len(sizes), got=len(producers))

@@ -42,7 +42,7 @@ def test_chunks_counted_in_pool_workers(run: Run) -> None:
         counted = sum(1 for task in outcome.trace.tasks() for kind in task.get("results", [])
                       if kind in ("mapping", "pairs"))
         if counted < 2:
-            raise run.fail("ex10.chunks", outcome, got=counted)
+            run.fail("ex10.chunks", outcome, got=counted)
 
 
 def test_pool_cleaned_up(run: Run) -> None:

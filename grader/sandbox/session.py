@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import compileall
 import functools
+import hashlib
+import hmac
 import json
 import marshal
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -25,11 +28,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from grader.sandbox.isolation import PidsCgroup, isolation, nproc_limit, wrap
+from grader.sandbox.records import Outcome, decode_outcome
 from grader.sandbox.trace import Trace, read_events
+from grader.sandbox.untrusted import SessionFolder, Tampered
 
 BOOT_DIR = Path(__file__).parent / "boot"
 OUTPUT_EXCERPT_CHARS = 2_000
 STACK_EXCERPT_CHARS = 6_000
+OUTCOME_LIMIT = 32 * 1024**2
+REPORT_LIMIT = 16 * 1024**2
 SUPERVISOR_GRACE_S = 15.0
 
 CallKind = Literal["function", "script", "import"]
@@ -131,6 +138,8 @@ class SessionResult:
     worker_pid: int | None
     duration_s: float
     error: str = ""
+    tampering: list[str] = field(default_factory=list)  # records that were forged or corrupted
+    incomplete: list[int] = field(default_factory=list)  # pids whose trace records were cut short
 
     def __getitem__(self, name: str) -> CallOutcome:
         return self.outcomes[name]
@@ -144,6 +153,7 @@ class RunningSession:
         self.spec = spec
         self.started = time.monotonic()
         self.folder = Path(tempfile.mkdtemp(prefix="grade-"))
+        self.files = SessionFolder(self.folder)
         source = self.folder / "src"
         work = self.folder / "work"
         for sub in (source, work, self.folder / "trace", self.folder / "stacks",
@@ -177,9 +187,10 @@ class RunningSession:
         self.budget_s = spec.timeout_s * len(spec.calls) + 10.0 * (len(spec.calls) + 1) + SUPERVISOR_GRACE_S
         self.cgroup = PidsCgroup(self.folder.name, iso)
         command = [iso.python, "-I", "-S", str(BOOT_DIR / "_grade_supervisor.py"), str(self.folder)]
+        self.key = secrets.token_bytes(32)  # signs the supervisor's report (see the supervisor)
         self.process = subprocess.Popen(
             wrap(command, self.folder, BOOT_DIR, iso),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             start_new_session=True, env={"PATH": os.defpath, "LANG": "C.UTF-8"},
             preexec_fn=self.cgroup.enter if self.cgroup.path else None,
         )
@@ -187,20 +198,27 @@ class RunningSession:
     def result(self) -> SessionResult:
         try:
             try:
-                out, err = self.process.communicate(timeout=self.budget_s)
+                out, err = self.process.communicate(self.key, timeout=self.budget_s)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 out, err = self.process.communicate()
-            report = _parse_supervisor(out, err, self.process.returncode)
+            report = _parse_supervisor(out, err, self.process.returncode, self.key)
             if report.get("error"):
                 kill_stragglers(self.folder)
-            return self._read(report)
+            try:
+                return self._read(report)
+            except Tampered as tampered:
+                return SessionResult(self.spec, {call.name: CallOutcome(call, "not_run") for call in self.spec.calls},
+                                     report.get("worker_pid"), time.monotonic() - self.started,
+                                     tampering=[str(tampered)])
         finally:
+            self.files.close()
             self.cgroup.remove()
             shutil.rmtree(self.folder, ignore_errors=True)
 
     def _read(self, report: dict) -> SessionResult:
-        events = read_events(self.folder / "trace")
+        window = (self.started, time.monotonic())
+        events, incomplete = read_events(self.files, window)
         by_index = {call["index"]: call for call in report.get("calls", [])}
         timeout = report.get("timeout") or {}
         outcomes: dict[str, CallOutcome] = {}
@@ -213,56 +231,70 @@ class RunningSession:
                 outcomes[call.name] = CallOutcome(call, "not_run")
                 stopped = True
                 continue
-            data = self._worker_outcome(index)
+            data = self._worker_outcome(index, supervised, window)
             outcome = self._outcome(index, call, supervised, data, report, timeout)
             outcome.trace = Trace([e for e in events if starts[index] <= e["t"] < starts[index + 1]],
                                   main_pid=report.get("worker_pid"))
-            output_end = tuple(data.get("output_end", (None, None)))
+            output_end = data.output_end if data is not None else (None, None)
             if call.kind == "script":
-                outcome.stdout = _excerpt(self.folder / "calls" / f"{index}.stdout", 0, None)
-                outcome.stderr = _excerpt(self.folder / "calls" / f"{index}.stderr", 0, None)
+                outcome.stdout = self._excerpt(f"calls/{index}.stdout", 0, None)
+                outcome.stderr = self._excerpt(f"calls/{index}.stderr", 0, None)
             else:
-                outcome.stdout = _excerpt(self.folder / "stdout", output_start[0], output_end[0])
-                outcome.stderr = _excerpt(self.folder / "stderr", output_start[1], output_end[1])
+                outcome.stdout = self._excerpt("stdout", output_start[0], output_end[0])
+                outcome.stderr = self._excerpt("stderr", output_start[1], output_end[1])
             output_start = (output_end[0] or 0, output_end[1] or 0)
             outcomes[call.name] = outcome
             stopped = not outcome.finished
         return SessionResult(self.spec, outcomes, report.get("worker_pid"),
-                             time.monotonic() - self.started, report.get("error") or "")
+                             time.monotonic() - self.started, report.get("error") or "",
+                             tampering=list(report.get("tampering", [])), incomplete=incomplete)
 
-    def _worker_outcome(self, index: int) -> dict:
-        """What the worker wrote of call ``index`` (untrusted data; {} if nothing)."""
-        path = self.folder / "calls" / f"{index}.json"
-        try:
-            data = json.loads(path.read_bytes()[:32 * 1024**2])
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
+    def _worker_outcome(self, index: int, supervised: dict, window: tuple[float, float]) -> Outcome | None:
+        """What the worker wrote of call ``index``: None if nothing, Tampered if it is not
+        a record the worker writes, or not written while the call ran."""
+        found = self.files.read(f"calls/{index}.json", OUTCOME_LIMIT + 1)
+        if found is None:
+            return None
+        data, size = found
+        if size > OUTCOME_LIMIT:
+            raise Tampered(f"calls/{index}.json has {size:,} bytes")
+        if supervised.get("t") is None:
+            return None  # the call never ended: nothing the worker wrote of it counts
+        return decode_outcome(data, (window[0], supervised["t"]), f"calls/{index}.json")
 
-    def _outcome(self, index: int, call: Call, supervised: dict, data: dict, report: dict,
+    def _outcome(self, index: int, call: Call, supervised: dict, data: Outcome | None, report: dict,
                  timeout: dict) -> CallOutcome:
         duration = (supervised.get("t") or time.monotonic()) - supervised["t0"]
         if timeout.get("call") == index:
-            hang = [dict(proc, stack=_excerpt(self.folder / "stacks" / f"{proc['pid']}.txt",
-                                              0, None, STACK_EXCERPT_CHARS))
+            hang = [dict(proc, stack=self._excerpt(f"stacks/{proc['pid']}.txt", 0, None, STACK_EXCERPT_CHARS))
                     for proc in timeout.get("processes", [])]
             return CallOutcome(call, "timeout", duration_s=self.spec.timeout_s, hang=hang)
-        if supervised.get("t") is None or not data:
+        if supervised.get("t") is None or data is None:
             return CallOutcome(call, "crashed", exit_code=report.get("worker_exit"), duration_s=duration)
         outcome = CallOutcome(
-            call, str(data.get("status", "crashed")),
-            value=data.get("value"), type_name=str(data.get("type", "")),
-            exception=str(data.get("exception", "")), message=str(data.get("message", "")),
-            traceback=str(data.get("traceback", ""))[-4000:], duration_s=duration,
+            call, data.status, value=data.value, type_name=data.type, exception=data.exception,
+            message=data.message, traceback=data.traceback[-4000:], duration_s=duration,
             leaks=supervised.get("leaks", []),
         )
         outcome.t0 = _call_start(supervised)
-        if isinstance(data.get("t"), float) and outcome.t0 <= data["t"] <= supervised["t"]:
-            outcome.t_end = data["t"]
+        if outcome.t0 <= data.t <= supervised["t"]:
+            outcome.t_end = data.t
         if outcome.status == "exited":
-            code = data.get("code")
-            outcome.exit_code = code if isinstance(code, int) else 1
+            outcome.exit_code = data.code if isinstance(data.code, int) else 1
         return outcome
+
+    def _excerpt(self, relative: str, start: int, end: int | None, limit: int = OUTPUT_EXCERPT_CHARS) -> str:
+        """At most ``limit`` characters of the file's bytes ``[start:end]``, noting what was left out."""
+        found = self.files.read(relative, limit * 4, start)
+        if found is None:
+            return ""
+        data, size = found
+        total = max(0, (size if end is None else min(end, size)) - start)
+        text = data[:total].decode("utf-8", "replace")
+        if len(text) > limit or total > len(data):
+            text = text[:limit]
+            text += f"\n[output truncated: {total:,} bytes in total, first {len(text):,} characters shown]"
+        return text
 
 
 @functools.cache
@@ -328,14 +360,23 @@ def _sandbox_env(folder: Path, work: Path) -> dict[str, str]:
     }
 
 
-def _parse_supervisor(out: bytes, err: bytes, returncode: int | None) -> dict:
-    try:
-        report = json.loads(out)
-    except ValueError:
-        reason = "killed" if returncode and returncode < 0 else f"exit code {returncode}"
-        return {"calls": [], "error": f"the sandbox supervisor died ({reason})",
-                "stderr": err.decode("utf-8", "replace")[-2000:]}
-    return report if isinstance(report, dict) else {"calls": [], "error": "bad supervisor report"}
+def _parse_supervisor(out: bytes, err: bytes, returncode: int | None, key: bytes) -> dict:
+    """The supervisor's report, if it is exactly one report signed with ``key``.
+
+    Anything else means the supervisor died (killed by the submission, most likely) or
+    somebody else wrote on its standard output: both are the submission's doing.
+    """
+    report, _, signature = out[:REPORT_LIMIT].rstrip(b"\n").rpartition(b"\n")
+    expected = hmac.new(key, report, hashlib.sha256).hexdigest().encode()
+    if report and hmac.compare_digest(signature, expected):
+        data = json.loads(report)
+        return data
+    if returncode == 0 and out:
+        return {"calls": [], "error": "the sandbox supervisor's report was forged", "tampering": [
+            "the report of the sandbox supervisor was forged (someone else wrote on its output)"]}
+    reason = "killed" if returncode and returncode < 0 else f"exit code {returncode}"
+    return {"calls": [], "error": f"the sandbox supervisor died ({reason})",
+            "stderr": err.decode("utf-8", "replace")[-2000:]}
 
 
 def kill_stragglers(folder: Path) -> int:
@@ -366,20 +407,3 @@ def kill_stragglers(folder: Path) -> int:
                 pass
         time.sleep(0.01)
     return killed
-
-
-def _excerpt(path: Path, start: int, end: int | None, limit: int = OUTPUT_EXCERPT_CHARS) -> str:
-    """Read at most ``limit`` characters of ``path[start:end]``, noting what was left out."""
-    try:
-        with open(path, "rb") as file:
-            total = os.fstat(file.fileno()).st_size if end is None else end
-            file.seek(start)
-            size = max(0, total - start)
-            data = file.read(min(size, limit * 4))
-    except OSError:
-        return ""
-    text = data.decode("utf-8", "replace")
-    if len(text) > limit or size > len(data):
-        text = text[:limit]
-        text += f"\n[output truncated: {size:,} bytes in total, first {len(text):,} characters shown]"
-    return text

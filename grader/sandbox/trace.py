@@ -7,29 +7,38 @@ ask, so that check files never parse events themselves.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
-TRACE_FILE_LIMIT = 4 * 1024**2
+from grader.sandbox.records import decode_events
+from grader.sandbox.untrusted import SessionFolder, Tampered
+
+TRACE_FILE_LIMIT = 4 * 1024**2  # the sandbox's file size limit: a longer file was not written by us
+TRACE_FILES_LIMIT = 10_000
 POOL_WORKER = "multiprocessing.pool.worker"
 
 
-def read_events(folder: Path) -> list[dict]:
-    """All events of a session, oldest first (malformed lines are skipped)."""
-    events = []
-    for path in folder.glob("*.jsonl"):
-        with open(path, "rb") as file:
-            data = file.read(TRACE_FILE_LIMIT)
-        for line in data.splitlines():
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(event, dict) and isinstance(event.get("t"), (int, float)):
-                events.append(event)
+def read_events(folder: SessionFolder, window: tuple[float, float]) -> tuple[list[dict], list[int]]:
+    """All events of a session, oldest first, and the pids whose records are incomplete
+    (a line cut short, or records the runtime could not write). Raises
+    :class:`~grader.sandbox.untrusted.Tampered` for anything our runtime does not write."""
+    events: list[dict] = []
+    incomplete: list[int] = []
+    for name in folder.names("trace", "", TRACE_FILES_LIMIT):
+        stem, _, suffix = name.partition(".")
+        if not stem.isdigit() or suffix not in ("jsonl", "dropped"):
+            raise Tampered(f"trace/{name} is not a file the grader writes")
+        if suffix == "dropped":
+            incomplete.append(int(stem))
+            continue
+        data, size = folder.read(f"trace/{name}", TRACE_FILE_LIMIT) or (b"", 0)
+        if size > TRACE_FILE_LIMIT:
+            raise Tampered(f"trace/{name} has {size:,} bytes, more than a process can write")
+        found, cut = decode_events(data, int(stem), window, f"trace/{name}")
+        events += found
+        if cut:
+            incomplete.append(int(stem))
     events.sort(key=lambda event: event["t"])
-    return events
+    return events, sorted(set(incomplete))
 
 
 @dataclass

@@ -12,32 +12,52 @@ then follows the worker's ``start I`` / ``end I`` messages:
   (faulthandler on SIGUSR1), its state and CPU time are recorded, and the tree is killed;
 - at the end, every descendant is killed until none remains.
 
-It prints one JSON document on stdout. Standard library only, no site packages.
+The control channel is a Unix socket with ``SO_PASSCRED``: the kernel stamps every
+message with the sender's pid, so a child of the worker (which inherits the socket)
+cannot speak for it; such a message is recorded as tampering. Before the first call the
+worker starts multiprocessing's helpers (the resource tracker, the fork server) and
+reports their pids (``ready``), before any code of the submission has been imported:
+later claims of the submission about helpers are not believed.
+
+It prints one JSON document on stdout, followed by a line with its HMAC-SHA256 under a
+key the grader wrote on its stdin (then closed). The supervisor makes itself
+non-dumpable before the worker exists, so the submission cannot read the key from its
+memory nor open its stdout through ``/proc``: a report it forges does not verify.
+Standard library only, no site packages.
 """
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
+import hmac
 import json
 import os
 import resource
 import select
 import signal
+import socket
+import struct
 import sys
 import time
 
+PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
+MESSAGE_BYTES = 4096
 STACK_DUMP_WAIT_S = 0.3
 LEAK_GRACE_S = 0.3
 KILL_WAIT_S = 1.0
 
 
 def main(folder: str) -> None:
+    key = _read_key()
     with open(os.path.join(folder, "supervisor.json"), encoding="utf-8") as file:
         request = json.load(file)
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    result: dict = {"calls": [], "worker_exit": None, "timeout": None, "error": None}
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    result: dict = {"calls": [], "worker_exit": None, "timeout": None, "error": None, "helpers": [],
+                    "tampering": []}
     worker = _start_worker(request)
     result["worker_pid"] = worker["pid"]
     try:
@@ -46,11 +66,24 @@ def main(folder: str) -> None:
         result["killed_at_end"] = _kill_tree()
         if result["worker_exit"] is None:
             result["worker_exit"] = _reap(worker["pid"])
-    sys.stdout.write(json.dumps(result))
+    report = json.dumps(result).encode()
+    os.write(1, report + b"\n" + hmac.new(key, report, hashlib.sha256).hexdigest().encode() + b"\n")
+
+
+def _read_key() -> bytes:
+    """The report's signing key: everything the grader wrote on stdin before closing it."""
+    key = b""
+    while chunk := os.read(0, 256):
+        key += chunk
+    os.close(0)
+    os.open(os.devnull, os.O_RDONLY)  # fd 0 again, so nothing else is opened in its place
+    return key
 
 
 def _start_worker(request: dict) -> dict:
-    control_read, control_write = os.pipe()
+    control_socket, worker_socket = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    control_socket.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+    control_read, control_write = control_socket.detach(), worker_socket.detach()
     go_read, go_write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the worker, until exec
@@ -91,37 +124,39 @@ def _apply_limits(limits: dict) -> None:
 def _follow(worker: dict, request: dict, result: dict) -> None:
     timeouts = request["timeouts"]
     pid_fd = os.pidfd_open(worker["pid"]) if hasattr(os, "pidfd_open") else None
+    control = socket.socket(fileno=worker["control"])
     deadline = time.monotonic() + request["startup_timeout"]
     current: dict | None = None
-    buffer = b""
+    helpers: set[int] | None = None
     while True:
         wait = [worker["control"]] + ([pid_fd] if pid_fd is not None else [])
         remaining = deadline - time.monotonic()
         ready = select.select(wait, [], [], max(0.0, min(remaining, 0.05 if pid_fd is None else remaining)))[0]
         if worker["control"] in ready:
-            chunk = os.read(worker["control"], 4096)
-            buffer += chunk
-            while b"\n" in buffer:
-                line, buffer = buffer.split(b"\n", 1)
-                words = line.decode("ascii", "replace").split()
-                if not words:
-                    continue
-                if words[0] == "start" and len(words) == 3:
-                    index = int(words[1])
-                    current = {"index": index, "t0": time.monotonic(), "t": None, "leaks": [],
-                               "worker_t0": float(words[2])}
-                    result["calls"].append(current)
-                    deadline = current["t0"] + timeouts[min(index, len(timeouts) - 1)]
-                elif words[0] == "end" and current is not None:
-                    current["t"] = time.monotonic()
-                    helpers = {int(word) for word in words[2:] if word.isdigit()}
-                    current["leaks"] = _collect_leaks(worker["pid"], helpers)
-                    current = None
-                    deadline = time.monotonic() + request["startup_timeout"]
-                    os.write(worker["go"], b"go\n")
-            if not chunk:
+            message, sender = _receive(control)
+            if message is None:  # every end of the socket is closed: the worker is gone
                 _wait_exit(worker, result, pid_fd)
                 return
+            words = message.decode("ascii", "replace").split()
+            if sender != worker["pid"]:
+                result["tampering"].append(f"process {sender} wrote on the worker's control channel")
+            elif words[:1] == ["ready"] and helpers is None and current is None and not result["calls"]:
+                helpers = _verified_helpers(worker["pid"], words[1:])
+                result["helpers"] = sorted(helpers)
+            elif words[:1] == ["start"] and current is None and _start_message(words):
+                index, worker_t0 = _start_message(words)
+                current = {"index": index, "t0": time.monotonic(), "t": None, "leaks": [],
+                           "worker_t0": worker_t0}
+                result["calls"].append(current)
+                deadline = current["t0"] + timeouts[min(index, len(timeouts) - 1)]
+            elif words[:1] == ["end"] and current is not None and words[1:2] == [str(current["index"])]:
+                current["t"] = time.monotonic()
+                current["leaks"] = _collect_leaks(worker["pid"], helpers or set())
+                current = None
+                deadline = time.monotonic() + request["startup_timeout"]
+                os.write(worker["go"], b"go\n")
+            else:
+                result["tampering"].append(f"the worker sent an unexpected message: {message[:80]!r}")
         exit_status = _poll_exit(worker["pid"])
         if exit_status is not None:
             result["worker_exit"] = exit_status
@@ -129,9 +164,37 @@ def _follow(worker: dict, request: dict, result: dict) -> None:
         if time.monotonic() >= deadline:
             result["timeout"] = {
                 "call": current["index"] if current else None,
-                "processes": _snapshot_and_dump_stacks(worker["pid"], request["folder"]),
+                "processes": _snapshot_and_dump_stacks(worker["pid"], request["folder"], helpers or set()),
             }
             return
+
+
+def _receive(control: socket.socket) -> tuple[bytes | None, int | None]:
+    """One message and the pid of the process that sent it (stamped by the kernel);
+    (None, None) at the end of the stream."""
+    message, ancillary, _, _ = control.recvmsg(MESSAGE_BYTES, socket.CMSG_SPACE(struct.calcsize("iII")))
+    sender = None
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
+            sender = struct.unpack("iII", data[:struct.calcsize("iII")])[0]
+    if not message and sender is None:
+        return None, None
+    return message, sender
+
+
+def _start_message(words: list[str]) -> tuple[int, float] | None:
+    """``start INDEX CLOCK``: the call's index and the worker's clock at its start."""
+    try:
+        return (int(words[1]), float(words[2])) if len(words) == 3 and words[1].isdigit() else None
+    except ValueError:
+        return None
+
+
+def _verified_helpers(worker: int, words: list[str]) -> set[int]:
+    """The helper pids the worker reported before running any submission code, kept
+    only if they really are its children."""
+    table = _processes()
+    return {int(word) for word in words if word.isdigit() and table.get(int(word), {}).get("ppid") == worker}
 
 
 def _wait_exit(worker: dict, result: dict, pid_fd: int | None) -> None:
@@ -236,7 +299,7 @@ def _has_stack(folder: str, pid: int) -> bool:
         return True  # no stack file: not a Python process of ours, nothing to wait for
 
 
-def _snapshot_and_dump_stacks(worker: int, folder: str) -> list[dict]:
+def _snapshot_and_dump_stacks(worker: int, folder: str, helpers: set[int]) -> list[dict]:
     """At a timeout: ask every process for its stack, record what each was doing."""
     before = _descendants()
     signalled = [pid for pid, info in before.items() if info["state"] != "Z"]
@@ -246,7 +309,8 @@ def _snapshot_and_dump_stacks(worker: int, folder: str) -> list[dict]:
     while time.monotonic() < deadline and not all(_has_stack(folder, pid) for pid in signalled):
         time.sleep(0.01)
     return [{"pid": pid, "ppid": info["ppid"], "state": info["state"], "cpu_s": info["cpu_s"],
-             "name": info["name"], "cmdline": _cmdline(pid), "is_worker": pid == worker}
+             "name": info["name"], "cmdline": _cmdline(pid), "is_worker": pid == worker,
+             "is_helper": pid in helpers}
             for pid, info in sorted(before.items()) if info["state"] != "Z"]
 
 

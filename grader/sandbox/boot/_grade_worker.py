@@ -6,7 +6,7 @@ which inherits the flag). The tracing runtime is installed on import of this fil
 spawn children and the fork server, which import it as ``__mp_main__``, get it too. The
 submission's script (exercise-2) runs with ``site`` and gets the runtime from
 ``sitecustomize``. For each call the worker tells the
-supervisor ``start I`` and ``end I <helper pids>`` on the control pipe, waits for ``go``
+supervisor ``start I`` and ``end I`` on the control socket, waits for ``go``
 (the supervisor checks for leftover processes in between) and writes the outcome to
 ``calls/I.json``. Spawn and forkserver children import this file as ``__mp_main__``:
 everything below runs only in the worker itself.
@@ -29,15 +29,16 @@ def main() -> None:
     folder = os.environ["GRADE_SANDBOX_DIR"]
     config = _grade_runtime._CONFIG
     control_fd, go_fd = (int(fd) for fd in os.environ.pop("GRADE_CONTROL_FDS").split(","))
-    control = os.fdopen(control_fd, "w", buffering=1)
     go = os.fdopen(go_fd, "r")
     sys.path.insert(0, config["source_dir"])
     sys.argv = [os.path.join(config["source_dir"], config["module"] + ".py")]
+    # Before any code of the submission is imported: its claims about helpers come too late.
+    os.write(control_fd, ("ready " + " ".join(map(str, _start_helpers(config["method"])))).encode())
     for index, call in enumerate(config["calls"]):
         with open(os.path.join(folder, "current_call"), "w", encoding="utf-8") as file:
             file.write(str(index))
         started = time.monotonic()
-        control.write(f"start {index} {started!r}\n")
+        os.write(control_fd, f"start {index} {started!r}".encode())
         outcome = _make_call(config, call, folder, index)
         outcome["t0"], outcome["t"] = started, time.monotonic()
         _grade_runtime.flush_array_writes()
@@ -46,7 +47,7 @@ def main() -> None:
         outcome["output_end"] = [os.fstat(1).st_size, os.fstat(2).st_size]
         with open(os.path.join(folder, "calls", f"{index}.json"), "w", encoding="utf-8") as file:
             file.write(_grade_runtime.to_json(outcome))
-        control.write(f"end {index} {' '.join(map(str, _helper_pids()))}\n")
+        os.write(control_fd, f"end {index}".encode())
         if go.readline().strip() != "go":
             break
 
@@ -92,8 +93,7 @@ def _run_script(config: dict, call: dict, folder: str, index: int) -> dict:
     with open(stdout_path, "wb") as stdout, open(stderr_path, "wb") as stderr:
         completed = subprocess.run([sys.executable, "-s", script], stdin=subprocess.DEVNULL,
                                    stdout=stdout, stderr=stderr, cwd=os.getcwd())
-    return {"status": "exited", "code": completed.returncode,
-            "stdout_file": stdout_path, "stderr_file": stderr_path}
+    return {"status": "exited", "code": completed.returncode}
 
 
 def _decode_argument(argument):
@@ -108,16 +108,19 @@ def _decode_argument(argument):
     return argument
 
 
-def _helper_pids() -> list[int]:
-    """multiprocessing's own long-lived helpers, which are not the submission's processes."""
-    pids = []
-    forkserver = sys.modules.get("multiprocessing.forkserver")
-    if forkserver is not None and getattr(forkserver._forkserver, "_forkserver_pid", None):
+def _start_helpers(method: str) -> list[int]:
+    """Start multiprocessing's long-lived helpers now, so the supervisor knows them from
+    the submission's processes: the resource tracker and, for forkserver, the server."""
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    pids = [resource_tracker._resource_tracker._pid]
+    if method == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
         pids.append(forkserver._forkserver._forkserver_pid)
-    tracker = sys.modules.get("multiprocessing.resource_tracker")
-    if tracker is not None and getattr(tracker._resource_tracker, "_pid", None):
-        pids.append(tracker._resource_tracker._pid)
-    return pids
+    return [pid for pid in pids if pid]
 
 
 def _safe_str(error: BaseException) -> str:
