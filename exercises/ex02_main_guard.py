@@ -3,7 +3,7 @@
 English
 -------
 This file is a script. Run as ``python ex02_main_guard.py`` it maps the
-top-level function ``square(x)`` over ``range(10)`` with a
+top-level function ``square(x)`` (returns ``x * x``) over ``range(10)`` with a
 ``multiprocessing.Pool`` and prints, on one line:
 
     [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]
@@ -22,7 +22,8 @@ Run:  grade exercise-2     (or: grade main-guard)
 中文说明
 --------
 本文件是一个脚本。用 ``python ex02_main_guard.py`` 运行时，它用
-``multiprocessing.Pool`` 把顶层函数 ``square(x)`` 映射到 ``range(10)`` 上，
+``multiprocessing.Pool`` 把顶层函数 ``square(x)``（返回 ``x * x``）映射到
+``range(10)`` 上，
 并在一行中打印 ``[0, 1, 4, 9, 16, 25, 36, 49, 64, 81]``。
 
 在 ``fork`` 启动方式下它能正常运行；但在 ``spawn``（macOS、Windows）和

@@ -5,7 +5,8 @@ English
 A function run by a Process cannot return a value to the parent, so each
 child puts its result on a shared ``multiprocessing.Queue``.
 
-``job(q, index, n)`` is given: it puts ``(index, result)`` on ``q``. Implement
+``job(q, index, n)`` is given: it puts
+``(index, sum(i + i**2 + i**3 for i in range(n)))`` on ``q``. Implement
 ``collect(ns) -> list[int]``: start one Process per element of ``ns``, each
 running ``job(q, index, n)`` with ONE shared Queue, and return the results in
 the order of ``ns`` (children may finish in any order). ``collect([])`` is ``[]``.
@@ -23,7 +24,8 @@ Run:  grade exercise-3     (or: grade queue)
 Process 运行的函数无法把返回值交给父进程，所以每个子进程把结果放进一个共享的
 ``multiprocessing.Queue``。
 
-``job(q, index, n)`` 已给出：它把 ``(index, 结果)`` 放入 ``q``。请实现
+``job(q, index, n)`` 已给出：它把
+``(index, sum(i + i**2 + i**3 for i in range(n)))`` 放入 ``q``。请实现
 ``collect(ns) -> list[int]``：为 ``ns`` 的每个元素启动一个进程，运行
 ``job(q, index, n)``，所有进程共用同一个 Queue；按 ``ns`` 的顺序返回结果
 （子进程完成的先后顺序不确定）。``collect([])`` 返回 ``[]``。

@@ -2,9 +2,11 @@
 
 English
 -------
-``work(n)`` is CPU-bound; ``serial(tasks)`` runs it on every task in turn.
-``threaded(tasks)`` (one ``threading.Thread`` per task, results in task order)
-is done. Because of the GIL, threads do not speed up pure-Python CPU work.
+``work(n) -> int`` is CPU-bound: ``sum(i * i for i in range(n))``;
+``serial(tasks) -> list[int]`` runs it on every task in turn.
+``threaded(tasks) -> list[int]`` (one ``threading.Thread`` per task, results
+in task order) is done. Because of the GIL, threads do not speed up
+pure-Python CPU work.
 
 Implement ``multicore(tasks) -> list[int]``: run the tasks in separate
 processes (``multiprocessing.Process`` + ``Queue``, or a ``Pool``) and return
@@ -12,18 +14,19 @@ the results in task order. The helper ``job(q, index, n)`` may help.
 
 The grader checks that all three functions give ``serial``'s results, that
 ``threaded`` ran the work in the caller's process, and that ``multicore`` ran
-it in at least ``min(len(tasks), 2)`` child processes that were running at
-the same time; no child may be left running. It also prints the measured
-wall times and speed-up for your information (not graded). It runs under
-fork, spawn and forkserver.
+it in at least ``min(len(tasks), 2)`` child processes (none of it in the
+caller) that were running at the same time; no child may be left running.
+It also prints the measured wall times and speed-up for your information
+(not graded). It runs under fork, spawn and forkserver.
 
 Run:  grade exercise-4     (or: grade speedup)
 
 中文说明
 --------
-``work(n)`` 是 CPU 密集型函数；``serial(tasks)`` 依次对每个任务调用它。
-``threaded(tasks)``（每个任务一个 ``threading.Thread``，按任务顺序返回结果）
-已经写好。由于 GIL，线程并不能加速纯 Python 的计算。
+``work(n) -> int`` 是 CPU 密集型函数：``sum(i * i for i in range(n))``；
+``serial(tasks) -> list[int]`` 依次对每个任务调用它。
+``threaded(tasks) -> list[int]``（每个任务一个 ``threading.Thread``，按任务
+顺序返回结果）已经写好。由于 GIL，线程并不能加速纯 Python 的计算。
 
 请实现 ``multicore(tasks) -> list[int]``：让任务在不同的进程中运行
 （``multiprocessing.Process`` + ``Queue``，或者 ``Pool``），并按任务顺序返回
@@ -31,8 +34,9 @@ Run:  grade exercise-4     (or: grade speedup)
 
 评分程序会检查：三个函数的结果都与 ``serial`` 相同；``threaded`` 在调用者的
 进程里完成计算；``multicore`` 至少在 ``min(len(tasks), 2)`` 个同时运行的子进程
-中完成计算；返回时没有残留的子进程。它还会显示实测的三种耗时和加速比，
-仅供参考，不计分。fork、spawn、forkserver 都会测试。
+中完成计算（调用者进程里不做任何计算）；返回时没有残留的子进程。它还会
+显示实测的三种耗时和加速比，仅供参考，不计分。fork、spawn、forkserver
+都会测试。
 
 运行：grade exercise-4    （或：grade speedup）
 """

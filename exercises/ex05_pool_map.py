@@ -6,7 +6,8 @@ A ``multiprocessing.Pool`` keeps a set of worker processes; ``pool.map(f, xs)``
 sends the items to the workers and returns ``f``'s results in input order.
 Unlike a bare Process, the function's return value comes back to you.
 
-``job(x)`` is given. Implement ``multicore(values, processes=None) -> list``:
+``job(x)`` is given (it returns ``x * x``). Implement
+``multicore(values, processes=None) -> list``:
 map ``job`` over ``values`` with a Pool of ``processes`` workers (``None``
 means one per CPU). Close and join the pool before returning (or use it as a
 context manager: ``with mp.Pool(...) as pool:``). ``multicore([])`` is ``[]``.
@@ -24,7 +25,8 @@ Run:  grade exercise-5     (or: grade pool-map)
 进程计算，并按输入顺序返回 ``f`` 的结果。与单独的 Process 不同，函数的返回值
 可以直接拿到。
 
-``job(x)`` 已给出。请实现 ``multicore(values, processes=None) -> list``：用一个
+``job(x)`` 已给出（返回 ``x * x``）。请实现
+``multicore(values, processes=None) -> list``：用一个
 有 ``processes`` 个工作进程的 Pool（``None`` 表示每个 CPU 核一个）把 ``job``
 映射到 ``values`` 上。返回之前要关闭并回收进程池（close 和 join），或者把它当作
 上下文管理器使用：``with mp.Pool(...) as pool:``。``multicore([])`` 返回 ``[]``。

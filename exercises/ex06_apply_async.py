@@ -6,8 +6,9 @@ English
 once with an ``AsyncResult``; ``.get()`` waits for that call's value. Note the
 comma: the arguments are a tuple.
 
-``job(x)`` is given and so is ``one(x) -> int`` (runs ``job(x)`` with
-``apply_async`` and returns ``.get()``). Fix ``many(values) -> list[int]``:
+``job(x)`` is given (it returns ``x * x``) and so is ``one(x) -> int``
+(runs ``job(x)`` with ``apply_async`` and returns ``.get()``). Fix
+``many(values) -> list[int]``:
 it must submit EVERY value with ``apply_async`` first, and only then collect
 the results with ``.get()``, in submission order. Calling ``.get()`` right
 after each submission makes the pool run the tasks one at a time.
@@ -24,8 +25,9 @@ Run:  grade exercise-6     (or: grade apply-async)
 一个 ``AsyncResult``；调用它的 ``.get()`` 才会等待并取得结果。注意那个逗号：
 参数必须是元组。
 
-``job(x)`` 已给出，``one(x) -> int`` 也已写好（用 ``apply_async`` 运行
-``job(x)`` 并返回 ``.get()``）。请修改 ``many(values) -> list[int]``：先用
+``job(x)`` 已给出（返回 ``x * x``），``one(x) -> int`` 也已写好（用
+``apply_async`` 运行 ``job(x)`` 并返回 ``.get()``）。请修改
+``many(values) -> list[int]``：先用
 ``apply_async`` 把所有值全部提交，然后再按提交顺序逐个 ``.get()`` 取回结果。
 如果每提交一个就马上 ``.get()``，进程池只能一个接一个地执行任务。
 

@@ -11,7 +11,8 @@ words are the pieces of ``str.split()``, lower-cased, so the result equals
 ``dict(collections.Counter(w.lower() for l in lines for w in l.split()))``.
 Split ``lines`` into several chunks (at least ``processes`` of them when there
 are enough lines), count each chunk in a Pool of ``processes`` workers with a
-top-level function, and merge the partial counts. Return a plain ``dict``.
+top-level function, and merge the partial counts. Return a plain ``dict``;
+``count_words([])`` is ``{}``.
 
 The grader checks the values on random text, that at least 2 chunks were
 counted in pool workers when ``processes >= 2`` and there are at least 2
@@ -29,7 +30,8 @@ Run:  grade exercise-10     (or: grade word-count)
 单词是 ``str.split()`` 切出的片段并转成小写，所以结果应等于
 ``dict(collections.Counter(w.lower() for l in lines for w in l.split()))``。
 把 ``lines`` 切成多块（行数足够时至少 ``processes`` 块），用一个顶层函数在有
-``processes`` 个工作进程的 Pool 中统计每块，再合并部分结果，返回普通的 ``dict``。
+``processes`` 个工作进程的 Pool 中统计每块，再合并部分结果，返回普通的 ``dict``；
+``count_words([])`` 返回 ``{}``。
 
 评分程序会用随机文本检查结果；当 ``processes >= 2`` 且至少有 2 行时，检查至少
 有 2 块是在池中的工作进程里统计的；并检查进程池已被清理（没有残留的工作进程）。
