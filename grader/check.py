@@ -17,6 +17,7 @@ from the catalogue in the student's language.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -25,10 +26,10 @@ from grader.diagnose import show
 from grader.i18n import text
 from grader.manifest import Exercise
 from grader.results import Status
-from grader.sandbox import Align, Call, CallOutcome, Ref, SessionResult
+from grader.sandbox import Align, Call, CallOutcome, Order, Ref, SessionResult
 from grader.sandbox.boot._grade_values import encode
 
-__all__ = ["Align", "Call", "CheckFailed", "Plan", "Ref", "Run", "encode"]
+__all__ = ["Align", "Call", "CheckFailed", "Order", "Plan", "Ref", "Run", "encode", "release_order"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,27 @@ class Plan:
     calls: list[Call]
     traced: tuple[str, ...] = ()
     align: Align | None = None
+    order: Order | None = None
     timeout_s: float | None = None  # per call; default: the manifest's timeout
+
+
+def release_order(keys: list, rng: random.Random) -> tuple:
+    """A release order for :class:`Order`: a random order of ``keys`` in which the
+    second key comes before the first, and (from three keys on) not the reverse.
+
+    So results never arrive in input order; the first pair of a pool's first round
+    comes back swapped (a pool of two workers shows ``imap_unordered``); a parent that
+    reads one result and then joins the first process blocks; and no fixed rearrangement
+    of the arrival order (reversing it) passes by luck.
+    """
+    keys = list(keys)
+    if len(keys) < 2:
+        return tuple(keys)
+    while True:
+        order = keys[:]
+        rng.shuffle(order)
+        if order.index(keys[1]) < order.index(keys[0]) and (len(keys) < 3 or order != keys[::-1]):
+            return tuple(order)
 
 
 class CheckFailed(Exception):
@@ -108,6 +129,23 @@ class Run:
         if outcome.status != "returned":
             raise CheckFailed(diagnose.did_not_return(outcome, self), output=_output(outcome))
         return outcome
+
+    def expect_forced_order(self, outcome: CallOutcome) -> None:
+        """The ordering harness (:class:`Order`) imposed its order in this call; fails,
+        saying why, when it could not (the processes never ran together)."""
+        spec = self.session.spec.order
+        for event in outcome.trace.of("ordered"):
+            if event["gave_up"] and spec is not None:
+                self.fail("harness.order_gave_up", outcome, function=spec.function, position=event["position"] + 1,
+                          window=diagnose.seconds(spec.window_s))
+
+    def expect_aligned(self, outcome: CallOutcome) -> None:
+        """The rendezvous (:class:`Align`) brought its parties together in this call."""
+        spec = self.session.spec.align
+        short = [e for e in outcome.trace.of("aligned") if spec is not None and e["arrivals"] < spec.parties]
+        if short:
+            self.fail("harness.align_gave_up", outcome, function=spec.function, parties=spec.parties,
+                      arrivals=min(e["arrivals"] for e in short), timeout=diagnose.seconds(spec.timeout_s))
 
     def cause(self, outcome: CallOutcome) -> str:
         """The likely cause of an error seen in the call's traceback or error output."""

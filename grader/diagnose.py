@@ -50,7 +50,7 @@ def unfinished(outcome: CallOutcome, run: Run) -> CheckFailed | None:
     if run.session.error and outcome.status in ("not_run", "crashed"):
         return CheckFailed(run.t("call.supervisor_killed", call=call), output=_all_output(outcome))
     if outcome.status == "timeout":
-        message = run.t("call.timeout", call=call, timeout=_seconds(run.session.spec.timeout_s))
+        message = run.t("call.timeout", call=call, timeout=seconds(run.session.spec.timeout_s))
         cause = run.cause(outcome)
         if not cause and outcome.call.kind == "import" and outcome.trace.started(include_pool_workers=True):
             cause = run.t("cause.import_starts_processes")
@@ -294,7 +294,7 @@ def _signal_name(number: int) -> str:
         return str(number)
 
 
-def _seconds(value: float) -> str:
+def seconds(value: float) -> str:
     return f"{value:g} s"
 
 

@@ -54,7 +54,7 @@ class Scheduler:
             spec = SessionSpec(
                 module=exercise.module, submission=submission, start_method=method,
                 calls=tuple(plan.calls), timeout_s=plan.timeout_s or exercise.timeout,
-                traced=plan.traced, align=plan.align,
+                traced=plan.traced, align=plan.align, order=plan.order,
             )
             self._running[exercise.id, method] = start_session(spec)
 

@@ -1,10 +1,17 @@
-"""Checks for exercise-3 (queue): ``collect(ns)``, one process per element, one Queue."""
+"""Checks for exercise-3 (queue): ``collect(ns)``, one process per element, one Queue.
+
+The children's results are released in an order the check draws (never the input's,
+see :func:`~grader.check.release_order`): a ``collect`` that returns results in the
+order they arrive fails every run, under every start method. ``ns`` always holds a
+repeated ``n`` (results keyed by ``n`` instead of the index lose one) and is never
+sorted (results sorted by value do not pass by chance).
+"""
 
 from __future__ import annotations
 
 import random
 
-from grader.check import Call, Plan, Run
+from grader.check import Call, Order, Plan, Run, release_order
 
 
 def job_value(n: int) -> int:
@@ -12,14 +19,19 @@ def job_value(n: int) -> int:
 
 
 def plan(rng: random.Random) -> Plan:
-    ns = [rng.randint(500, 5_000) for _ in range(rng.randint(3, 5))]
-    return Plan([Call("values", "collect", (ns,)), Call("empty", "collect", ([],))], traced=("job",))
+    ns = [rng.randint(500, 5_000) for _ in range(rng.randint(3, 4))]
+    ns.insert(rng.randrange(1, len(ns) + 1), rng.choice(ns))  # a repeated n, always
+    while ns == sorted(ns):
+        rng.shuffle(ns)
+    order = Order("job", key_arg=1, calls={"values": release_order(list(range(len(ns))), rng)})
+    return Plan([Call("values", "collect", (ns,)), Call("empty", "collect", ([],))], traced=("job",), order=order)
 
 
 def test_results_in_order_of_ns(run: Run) -> None:
     outcome = run.returned("values")
     ns = outcome.call.args[0]
     run.expect_value(outcome, [job_value(n) for n in ns])
+    run.expect_forced_order(outcome)
 
 
 def test_empty_input(run: Run) -> None:

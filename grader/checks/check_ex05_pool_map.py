@@ -1,25 +1,33 @@
-"""Checks for exercise-5 (pool-map): ``multicore(values, processes)`` with a Pool."""
+"""Checks for exercise-5 (pool-map): ``multicore(values, processes)`` with a Pool.
+
+In the call ``unordered`` the calls of ``job`` return in an order the check draws (the
+second value before the first): results gathered in completion order
+(``imap_unordered``, ``apply_async`` callbacks appending to a list) fail every run.
+"""
 
 from __future__ import annotations
 
 import random
 
-from grader.check import Call, Plan, Run
+from grader.check import Call, Order, Plan, Run, release_order
 
 
 def plan(rng: random.Random) -> Plan:
     values = [rng.randint(-1_000, 1_000) for _ in range(rng.randint(20, 40))]
     others = [rng.randint(0, 100) for _ in range(rng.randint(5, 15))]
+    distinct = rng.sample(range(-1_000, 1_000), 6)  # they key the release order
     return Plan([
         Call("three", "multicore", (values, 3)),
         Call("other_size", "multicore", (values[:10], rng.choice((1, 4, 5)))),
         Call("default", "multicore", (others,)),
+        Call("unordered", "multicore", (distinct, 2)),
         Call("empty", "multicore", ([], 2)),
-    ], traced=("job",))
+    ], traced=("job",), order=Order("job", key_arg=0, hold="after", calls={"unordered": release_order(distinct, rng)},
+                                    window_s=1.0, grace_s=0.05))
 
 
 def test_values(run: Run) -> None:
-    for name in ("three", "other_size", "default"):
+    for name in ("three", "other_size", "default", "unordered"):
         outcome = run.returned(name)
         run.expect_value(outcome, [x * x for x in outcome.call.args[0]])
 

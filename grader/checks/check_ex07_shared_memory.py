@@ -31,6 +31,11 @@ def test_value_changed_in_a_child(run: Run) -> None:
     started = outcome.trace.started()
     if len(started) != 1:
         run.fail("ex07.one_child", outcome, got=len(started))
+    writes = outcome.trace.value_writes()
+    main = outcome.trace.main_pid
+    if writes.get(main) or not writes.get(started[0]["child"]):
+        run.fail("ex07.value_not_in_child", outcome, in_caller=writes.get(main, 0),
+                 in_child=writes.get(started[0]["child"], 0))
 
 
 def test_squares_values(run: Run) -> None:

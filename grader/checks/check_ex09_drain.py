@@ -3,6 +3,12 @@
 A child that puts ~1 MB on a Queue cannot exit until someone reads it (the pipe holds
 64 KiB), so joining before reading hangs; the hang is reported with the stacks of the
 blocked processes.
+
+The children's ``produce`` calls are released in an order the check draws, the second
+index before the first (:func:`~grader.check.release_order`): results returned in
+arrival order fail every run, and so does a ``gather`` that reads one result and then
+joins the process at the same position (the first process cannot exit while it still
+holds its payload: a hang, every run). The small sizes always include 0.
 """
 
 from __future__ import annotations
@@ -10,15 +16,18 @@ from __future__ import annotations
 import functools
 import random
 
-from grader.check import Call, Plan, Run, encode
+from grader.check import Call, Order, Plan, Run, encode, release_order
 
 
 def plan(rng: random.Random) -> Plan:
-    small = [rng.randint(1, 50) for _ in range(rng.randint(2, 4))]
+    small = [rng.randint(1, 50) for _ in range(rng.randint(2, 3))]
+    small.insert(rng.randrange(len(small) + 1), 0)
     large = [1_000_000 + rng.randint(0, 10_000) for _ in range(2)]
+    order = Order("produce", key_arg=1, calls={"large": release_order([0, 1], rng),
+                                               "small": release_order(list(range(len(small))), rng)})
     # The large payloads first: when they hang, the student hears of it a call sooner.
     return Plan([Call("large", "gather", (large,)), Call("small", "gather", (small,))],
-                traced=("produce",), timeout_s=6.0)
+                traced=("produce",), order=order, timeout_s=6.0)
 
 
 @functools.cache
@@ -31,11 +40,13 @@ def _expected(sizes: tuple[int, ...]) -> object:
 def test_small_payloads(run: Run) -> None:
     outcome = run.returned("small")
     run.expect_value(outcome, _expected(tuple(outcome.call.args[0])))
+    run.expect_forced_order(outcome)
 
 
 def test_large_payloads(run: Run) -> None:
     outcome = run.returned("large")
     run.expect_value(outcome, _expected(tuple(outcome.call.args[0])))
+    run.expect_forced_order(outcome)
 
 
 def test_one_process_per_size(run: Run) -> None:

@@ -94,6 +94,10 @@ class ArrayWrites(_Event, tag="array_writes"):
     count: Count
 
 
+class ValueWrites(_Event, tag="value_writes"):
+    count: Count
+
+
 class ShmCreate(_Event, tag="shm_create"):
     name: Name
     size: Count
@@ -127,7 +131,7 @@ class Probe(_Event, tag="probe"):
 
 
 Event = Union[Start, Join, Joined, Run, RunEnd, PoolCreated, PoolClose, PoolTerminate, PoolJoin, ApplyAsync,
-              Get, Task, ThreadStart, ArrayWrites, ShmCreate, ShmUnlink, TracedCall, Aligned, Ordered, Probe]
+              Get, Task, ThreadStart, ArrayWrites, ValueWrites, ShmCreate, ShmUnlink, TracedCall, Aligned, Ordered, Probe]
 _event_decoder = msgspec.json.Decoder(Event)
 
 

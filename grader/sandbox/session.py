@@ -71,6 +71,21 @@ class Align:
 
 
 @dataclass(frozen=True)
+class Order:
+    """Make calls of ``function`` finish in an order the check chooses (see ``_Turn`` in
+    the runtime): ``calls`` maps a call's name to the release order of the keys, the
+    values of argument ``key_arg``; ``hold`` is ``before`` (the function's own effects,
+    e.g. a ``put``, are ordered) or ``after`` (what the caller does with its result)."""
+
+    function: str
+    key_arg: int
+    calls: dict[str, tuple[Any, ...]]
+    hold: Literal["before", "after"] = "before"
+    window_s: float = 3.0
+    grace_s: float = 0.3
+
+
+@dataclass(frozen=True)
 class Limits:
     """Per-process resource limits inside the sandbox."""
 
@@ -101,6 +116,7 @@ class SessionSpec:
     timeout_s: float
     traced: tuple[str, ...] = ()
     align: Align | None = None
+    order: Order | None = None
     limits: Limits = field(default_factory=Limits)
 
 
@@ -157,7 +173,7 @@ class RunningSession:
         source = self.folder / "src"
         work = self.folder / "work"
         for sub in (source, work, self.folder / "trace", self.folder / "stacks",
-                    self.folder / "calls", self.folder / "align"):
+                    self.folder / "calls", self.folder / "align", self.folder / "order"):
             sub.mkdir()
         shutil.copyfile(spec.submission, source / f"{spec.module}.py")
         config = {
@@ -166,6 +182,7 @@ class RunningSession:
             "source_dir": str(source),
             "traced": list(spec.traced),
             "align": _align_json(spec.align, spec.calls),
+            "order": _order_json(spec.order, spec.calls),
             "calls": [_call_json(call) for call in spec.calls],
         }
         (self.folder / "config.marshal").write_bytes(marshal.dumps(config))
@@ -330,6 +347,14 @@ def _align_json(align: Align | None, calls: tuple[Call, ...]) -> dict | None:
     indexes = [i for i, call in enumerate(calls) if not align.calls or call.name in align.calls]
     return {"function": align.function, "parties": align.parties, "timeout_s": align.timeout_s,
             "calls": indexes}
+
+
+def _order_json(order: Order | None, calls: tuple[Call, ...]) -> dict | None:
+    if order is None:
+        return None
+    return {"function": order.function, "key_arg": order.key_arg, "hold": order.hold,
+            "window_s": order.window_s, "grace_s": order.grace_s,
+            "calls": {i: list(order.calls[call.name]) for i, call in enumerate(calls) if call.name in order.calls}}
 
 
 def _call_json(call: Call) -> dict:

@@ -90,10 +90,18 @@ class Trace:
         return self.of("get")
 
     def array_writes(self) -> dict[int, int]:
-        writes: dict[int, int] = {}
-        for event in self.of("array_writes"):
-            writes[event["pid"]] = writes.get(event["pid"], 0) + int(event.get("count", 0))
-        return writes
+        """Items written into shared ``Array`` objects, per process."""
+        return self._counts("array_writes")
+
+    def value_writes(self) -> dict[int, int]:
+        """Assignments to ``.value`` of shared ``Value`` objects, per process."""
+        return self._counts("value_writes")
+
+    def _counts(self, kind: str) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for event in self.of(kind):
+            counts[event["pid"]] = counts.get(event["pid"], 0) + event["count"]
+        return counts
 
     def shared_memory_left(self) -> list[str]:
         """Names of shared memory segments created and never unlinked."""

@@ -29,6 +29,7 @@ _CONFIG: dict = {}
 _trace_fd: int | None = None
 _stack_file = None
 _array_writes: dict[int, int] = {}
+_value_writes: dict[int, int] = {}
 
 
 def install() -> None:
@@ -104,10 +105,13 @@ def to_json(value) -> str:
 
 
 def flush_array_writes() -> None:
-    """Emit the shared-array write count of this process, then reset it."""
+    """Emit the shared-array and shared-value write counts of this process, then reset them."""
     count = _array_writes.pop(os.getpid(), 0)
     if count:
         emit("array_writes", count=count)
+    count = _value_writes.pop(os.getpid(), 0)
+    if count:
+        emit("value_writes", count=count)
 
 
 def _after_fork_in_child() -> None:
@@ -119,6 +123,7 @@ def _after_fork_in_child() -> None:
             pass
         _trace_fd = None
     _array_writes.clear()
+    _value_writes.clear()
     _register_stack_dump()
 
 
@@ -290,6 +295,14 @@ def _patch_shared_array(sharedctypes) -> None:
         return original_setitem(self, index, value)
 
     sharedctypes.SynchronizedArray.__setitem__ = setitem
+    value = sharedctypes.Synchronized.value
+
+    def set_value(self, new):
+        pid = os.getpid()
+        _value_writes[pid] = _value_writes.get(pid, 0) + 1
+        value.fset(self, new)
+
+    sharedctypes.Synchronized.value = property(value.fget, set_value)
 
 
 def _patch_shared_memory(shared_memory) -> None:
@@ -335,26 +348,132 @@ class _PatchingFinder:
 
 def _instrument(module) -> None:
     align = _CONFIG.get("align") or {}
+    order = _CONFIG.get("order") or {}
     for name in _CONFIG.get("traced", []):
         func = getattr(module, name, None)
         if callable(func) and not getattr(func, "_grade_traced", False):
-            setattr(module, name, _traced_function(func, align if align.get("function") == name else None))
+            setattr(module, name, _traced_function(func, align if align.get("function") == name else None,
+                                                   order if order.get("function") == name else None))
 
 
-def _traced_function(func, align):
+def _traced_function(func, align, order):
     @functools.wraps(func)
     def traced(*args, **kwargs):
         if align:
             _rendezvous(align)
+        turn = _Turn(order, args) if order else None
+        if turn and order["hold"] == "before":
+            turn.wait()
         started = time.monotonic()
         try:
             return func(*args, **kwargs)
         finally:
             emit("call", func=func.__name__, t0=started, t=time.monotonic(),
                  main_thread=threading.current_thread() is threading.main_thread())
+            if turn:
+                if order["hold"] == "after":
+                    turn.wait()
+                turn.done()
 
     traced._grade_traced = True
     return traced
+
+
+class _Turn:
+    """The ordering harness: calls of a function finish in the order the check chose.
+
+    A check that must see results arrive out of input order (a Queue read in arrival
+    order, ``imap_unordered``) names a *release order* of the calls' keys (an argument,
+    e.g. ``index``). The call at position ``p`` of that order waits (before calling the
+    function, or before returning from it) until every earlier position has completed:
+    its process has exited (so its queue was flushed) or it finished ``grace_s`` ago.
+    An earlier position that has not even arrived is waited for only until ``window_s``
+    after the call's first arrival: processes run one after the other never arrive
+    together, and the harness then records that it could not impose the order.
+    Positions only ever wait for earlier ones, so the harness cannot deadlock.
+    """
+
+    def __init__(self, order: dict, args: tuple) -> None:
+        self.position = None
+        try:
+            with open(os.path.join(_DIR, "current_call"), encoding="utf-8") as file:
+                call = file.read().strip()
+            keys = order["calls"].get(int(call))
+            key = args[order["key_arg"]] if order["key_arg"] < len(args) else None
+            if keys is None or key not in keys:
+                return
+            self.position = keys.index(key)
+            self.order = order
+            self.folder = os.path.join(_DIR, "order", call)
+            os.makedirs(self.folder, exist_ok=True)
+            self._create("first", repr(time.monotonic()))
+            self._create(f"arrived-{self.position}", str(os.getpid()))
+        except (OSError, ValueError, TypeError):
+            self.position = None
+
+    def wait(self) -> None:
+        if self.position is None:
+            return
+        arrived = time.monotonic()
+        gave_up = False
+        try:
+            first = float(self._read("first") or arrived)
+            for earlier in range(self.position):
+                while not self._completed(earlier):
+                    if not self._read(f"arrived-{earlier}") and time.monotonic() >= first + self.order["window_s"]:
+                        gave_up = True
+                        break
+                    time.sleep(0.001)
+        except (OSError, ValueError):
+            gave_up = True
+        emit("ordered", position=self.position, waited_s=time.monotonic() - arrived, gave_up=gave_up)
+
+    def done(self) -> None:
+        if self.position is not None:
+            self._create(f"done-{self.position}", f"{os.getpid()} {time.monotonic()!r}")
+
+    def _completed(self, position: int) -> bool:
+        done = self._read(f"done-{position}")
+        if not done:
+            return False
+        pid, finished = done.split()
+        return time.monotonic() - float(finished) >= self.order["grace_s"] or _exited(int(pid))
+
+    def _create(self, name: str, content: str) -> None:
+        """Create ``name`` with ``content`` unless it exists, all at once (readers never
+        see it empty): written aside, then linked into place."""
+        aside = os.path.join(self.folder, f".{name}.{os.getpid()}.{threading.get_ident()}")
+        with open(aside, "w", encoding="utf-8") as file:
+            file.write(content)
+        try:
+            os.link(aside, os.path.join(self.folder, name))
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(aside)
+
+    def _read(self, name: str) -> str:
+        try:
+            with open(os.path.join(self.folder, name), encoding="utf-8") as file:
+                return file.read()
+        except FileNotFoundError:
+            return ""
+
+
+def _exited(pid: int) -> bool:
+    """Whether process ``pid`` has exited (a zombie counts: its queues were flushed)."""
+    import select
+
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    try:
+        return bool(select.select([fd], [], [], 0)[0])
+    finally:
+        os.close(fd)
 
 
 def _rendezvous(align: dict) -> None:
