@@ -132,20 +132,22 @@ def run(request: pytest.FixtureRequest, start_method: str) -> Run:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
-    if report.when == "call" or report.failed:
+    if report.when == "call" or report.failed or report.skipped:
         method = getattr(item, "callspec", None) and item.callspec.params.get("start_method")
         verdict = {"check": item.originalname if hasattr(item, "originalname") else item.name,
                    "start_method": method, "status": Status.PASSED.value, "message": "", "output": "",
                    "session_s": _session_seconds(item, method)}
-        if report.failed and call.excinfo is not None:
+        language = item.config.stash[state_key].language
+        if report.failed and call.excinfo is not None and isinstance(call.excinfo.value, CheckFailed):
             error = call.excinfo.value
-            if isinstance(error, CheckFailed):
-                verdict.update(status=error.status.value, message=str(error), output=error.output)
-            else:  # a fault of the check or of the grader, not of the submission
-                language = item.config.stash[state_key].language
-                verdict.update(status=Status.ERROR.value, output=report.longreprtext[-4000:],
-                               message=text("grader.check_error", language, error=type(error).__name__))
-        elif report.passed:
+            verdict.update(status=error.status.value, message=str(error), output=error.output)
+        elif report.failed:  # a fault of the check or of the grader, not of the submission
+            name = type(call.excinfo.value).__name__ if call.excinfo is not None else "?"
+            verdict.update(status=Status.ERROR.value, output=report.longreprtext[-4000:],
+                           message=text("grader.check_error", language, error=name))
+        elif report.skipped:  # skipped or xfailed: not graded, so never a pass
+            verdict.update(status=Status.ERROR.value, message=text("grader.check_skipped", language))
+        else:
             verdict["message"] = item.stash.get(info_key, "")
         report.user_properties.append(("grade", json.dumps(verdict)))
     return report

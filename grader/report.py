@@ -19,8 +19,11 @@ def render_json(report: Report) -> str:
 def render_text(report: Report, language: str) -> str:
     blocks = [_exercise_block(result, language) for result in report.exercises]
     passed = sum(1 for result in report.exercises if result.status is Status.PASSED)
-    blocks.append(text("report.summary", language, passed=passed, total=len(report.exercises),
-                       score=report.score, max_score=report.max_score))
+    summary = text("report.summary", language, passed=passed, total=len(report.exercises),
+                   score=report.score, max_score=report.max_score)
+    if report.seed is not None:
+        summary += "\n" + text("report.seed", language, seed=report.seed)
+    blocks.append(summary)
     return "\n\n".join(blocks) + "\n"
 
 

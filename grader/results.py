@@ -69,6 +69,7 @@ class ExerciseResult:
 @dataclass
 class Report:
     exercises: list[ExerciseResult]
+    seed: int | None = None  # the inputs' seed: ``--seed`` reproduces the run
 
     @property
     def status(self) -> Status:
@@ -84,4 +85,4 @@ class Report:
 
     def to_json(self) -> dict:
         return {"schema": SCHEMA, "status": self.status.value, "score": self.score,
-                "max_score": self.max_score, "exercises": [e.to_json() for e in self.exercises]}
+                "max_score": self.max_score, "seed": self.seed, "exercises": [e.to_json() for e in self.exercises]}

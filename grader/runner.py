@@ -64,13 +64,14 @@ def run(options: Options) -> Report:
             results[exercise.id].problem = problem
         else:
             submissions[exercise] = path
+    seed = options.seed if options.seed is not None else random.randrange(2**32)
     if submissions:
-        _run_checks(course, submissions, options, language, results)
+        _run_checks(course, submissions, options, language, results, seed)
     for exercise in exercises:
         result = results[exercise.id]
         if result.status is not Status.PASSED:
             result.hint = exercise.hints_in(language)[0]
-    return Report([results[ex.id] for ex in exercises])
+    return Report([results[ex.id] for ex in exercises], seed=seed)
 
 
 def select(course: Course, names: tuple[str, ...], submission: Path | None) -> list[Exercise]:
@@ -149,6 +150,16 @@ def _environment(**values: str):
                 os.environ[name] = value
 
 
+class _XdistCollection:
+    """Under xdist the controller collects nothing itself: the workers tell it."""
+
+    def __init__(self, collector: _Collector) -> None:
+        self.collector = collector
+
+    def pytest_xdist_node_collection_finished(self, node: object, ids: list[str]) -> None:
+        self.collector._expect(ids)
+
+
 class _Collector:
     """Receives every test report (from this process or from xdist workers)."""
 
@@ -157,10 +168,34 @@ class _Collector:
         self.results = results
         self.internal_errors: list[str] = []
         self.sandbox_s: dict[str, float] = {}  # per exercise: its longest sandbox session
+        self.expected: dict[str, set[str]] = {}  # per exercise: the node ids collected
+        self.graded: set[str] = set()
 
     def _result_for(self, path: str) -> ExerciseResult | None:
-        exercise = self.course.by_checks(Path(path))
+        exercise = self.course.by_checks(self.course.root / path)  # pytest's paths are relative to the root
         return self.results.get(exercise.id) if exercise else None
+
+    def _expect(self, node_ids: list[str]) -> None:
+        for node_id in node_ids:
+            result = self._result_for(node_id.split("::")[0])
+            if result is not None:
+                self.expected.setdefault(result.id, set()).add(node_id)
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        self._expect([item.nodeid for item in items])
+
+    def pytest_runtest_logstart(self, nodeid: str, location: tuple) -> None:
+        self._expect([nodeid])  # a check that started is expected, however it was collected
+
+    def add_missing(self, language: str) -> None:
+        """A check collected but never graded (a crashed worker, a lost report) is an
+        error of its exercise, never a silent pass."""
+        for exercise_id, node_ids in self.expected.items():
+            for node_id in sorted(node_ids - self.graded):
+                name, _, method = node_id.split("::")[-1].partition("[")
+                self.results[exercise_id].checks.append(CheckResult(
+                    name=name, start_method=method.rstrip("]") or None, status=Status.ERROR,
+                    message=text("grader.check_missing", language)))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """A check's duration is its sandbox session's (shared by the checks of one start
@@ -170,7 +205,8 @@ class _Collector:
         if result is None:
             return
         for name, value in report.user_properties:
-            if name == "grade":
+            if name == "grade" and report.nodeid not in self.graded:
+                self.graded.add(report.nodeid)
                 verdict = json.loads(value)
                 session_s = float(verdict.get("session_s", 0.0))
                 previous = self.sandbox_s.get(result.id, 0.0)
@@ -191,8 +227,7 @@ class _Collector:
 
 
 def _run_checks(course: Course, submissions: dict[Exercise, Path], options: Options,
-                language: str, results: dict[str, ExerciseResult]) -> None:
-    seed = options.seed if options.seed is not None else random.randrange(2**32)
+                language: str, results: dict[str, ExerciseResult], seed: int) -> None:
     plugins: list[Scheduler] = []
     if options.jobs == 1:
         scheduler = Scheduler(course, {ex.module: path.resolve() for ex, path in submissions.items()},
@@ -217,10 +252,12 @@ def _run_checks(course: Course, submissions: dict[Exercise, Path], options: Opti
     # plugins have no business in a grading run.
     try:
         with contextlib.redirect_stdout(log), _environment(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"):
-            code = pytest.main(args, plugins=[collector, *plugins])
+            extra = [_XdistCollection(collector)] if options.jobs > 1 else []
+            code = pytest.main(args, plugins=[collector, *extra, *plugins])
     finally:
         for plugin in plugins:
             plugin.close()
+    collector.add_missing(language)
     for exercise in submissions:
         result = results[exercise.id]
         if not result.checks and not result.problem:

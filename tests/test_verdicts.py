@@ -1,0 +1,92 @@
+"""Verdicts that must not be passes: checks collected but not graded (skipped, xfailed,
+lost with a crashed worker), and runs reproduced by their seed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, grade_json
+
+MANIFEST = """\
+format_version: 1
+defaults: {{timeout: 10, points: 1, start_methods: [fork]}}
+exercises:
+  - id: exercise-1
+    slug: process
+    title: {{en: "Run a function in a new process", zh: "在新进程中运行函数"}}
+    module: ex01_process
+    topic: "Process"
+    checks: checks/check_ex01_process.py
+    hints: {{en: ["one", "two"], zh: ["一", "二"]}}
+"""
+
+CHECKS = '''
+import os
+import random
+
+import pytest
+
+from grader.check import Call, Plan, Ref, Run
+
+
+def plan(rng: random.Random) -> Plan:
+    return Plan([Call("process", "run_in_process", (Ref("grade_probe.record"), ["t1"]))])
+
+
+def test_passes(run: Run) -> None:
+    run.returned("process")
+
+
+{body}
+'''
+
+NOT_GRADED = {
+    "skip": "def test_not_graded(run: Run) -> None:\n    pytest.skip('not today')\n",
+    "xfail": "@pytest.mark.xfail(reason='expected to fail')\ndef test_not_graded(run: Run) -> None:\n    assert False\n",
+    "worker_crash": "def test_not_graded(run: Run) -> None:\n    os._exit(3)\n",
+}
+
+
+def course_with_check(tmp_path: Path, body: str) -> Path:
+    for folder in ("exercises", "solutions"):
+        (tmp_path / folder).mkdir()
+        shutil.copy(ROOT / folder / "ex01_process.py", tmp_path / folder)
+    (tmp_path / "checks").mkdir()
+    (tmp_path / "checks" / "check_ex01_process.py").write_text(CHECKS.format(body=body))
+    (tmp_path / "exercises.yaml").write_text(MANIFEST.format())
+    return tmp_path
+
+
+@pytest.mark.parametrize("how", sorted(NOT_GRADED))
+def test_a_check_that_was_not_graded_makes_its_exercise_an_error(tmp_path: Path, how: str) -> None:
+    course = course_with_check(tmp_path, NOT_GRADED[how])
+    jobs = ["-j", "2"] if how == "worker_crash" else []
+    completed = subprocess.run([sys.executable, "-m", "grader", "--course", str(course), "--solution",
+                                "--format", "json", *jobs], capture_output=True, text=True, timeout=120,
+                               env={**os.environ, "GRADE_LANG": "en"})
+    assert completed.returncode == 1, completed.stderr
+    (exercise,) = json.loads(completed.stdout)["exercises"]
+    assert exercise["status"] == "error" and exercise["score"] == 0
+    checks = {check["name"]: check for check in exercise["checks"]}
+    assert checks["test_passes"]["status"] == "passed"
+    assert checks["test_not_graded"]["status"] == "error"
+    assert "not graded" in checks["test_not_graded"]["message"] or "no result" in checks["test_not_graded"]["message"]
+
+
+def test_the_seed_is_shown_and_reproduces_the_run() -> None:
+    first = grade_json("exercise-3", "--start-method", "fork")
+    assert isinstance(first["seed"], int)
+    again = grade_json("exercise-3", "--start-method", "fork", "--seed", str(first["seed"]))
+    assert again["seed"] == first["seed"]
+
+    def verdicts(report: dict) -> list:
+        return [(c["name"], c["status"], c["message"]) for c in report["exercises"][0]["checks"]]
+
+    assert verdicts(again) == verdicts(first)
