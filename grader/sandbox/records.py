@@ -167,14 +167,14 @@ def decode_events(data: bytes, pid: int, window: tuple[float, float], source: st
         try:
             event = _event_decoder.decode(line)
         except msgspec.DecodeError as error:
-            raise Tampered(f"{source} line {number}: {error}") from None
+            raise Tampered(f"{source}, record {number}: {error}") from None
         record = msgspec.structs.asdict(event)
         record["ev"] = type(event).__struct_config__.tag
         if event.pid != pid:
-            raise Tampered(f"{source} line {number}: a record of process {event.pid} in the file of {pid}")
+            raise Tampered(f"{source}, record {number}: it claims to come from process {event.pid}")
         for key in ("t", "t0"):
             if key in record and not _within(record[key], window):
-                raise Tampered(f"{source} line {number}: time {record[key]!r} outside the session")
+                raise Tampered(f"{source}, record {number}: time {record[key]!r} outside the session")
         events.append(record)
     return events, cut
 

@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from grader.sandbox.isolation import PidsCgroup, isolation, nproc_limit, wrap
 from grader.sandbox.records import Outcome, decode_outcome
-from grader.sandbox.trace import Trace, read_events
+from grader.sandbox.trace import TRACE_LIMIT, Trace, read_events
 from grader.sandbox.untrusted import SessionFolder, Tampered
 
 BOOT_DIR = Path(__file__).parent / "boot"
@@ -199,23 +199,30 @@ class RunningSession:
             "timeouts": [spec.timeout_s],
             "startup_timeout": max(10.0, spec.timeout_s),
             "limits": spec.limits.rlimits(cpu_s, nproc_limit()),
+            "trace_limit": TRACE_LIMIT,
         }
         (self.folder / "supervisor.json").write_text(json.dumps(request), encoding="utf-8")
         self.budget_s = spec.timeout_s * len(spec.calls) + 10.0 * (len(spec.calls) + 1) + SUPERVISOR_GRACE_S
         self.cgroup = PidsCgroup(self.folder.name, iso)
         command = [iso.python, "-I", "-S", str(BOOT_DIR / "_grade_supervisor.py"), str(self.folder)]
         self.key = secrets.token_bytes(32)  # signs the supervisor's report (see the supervisor)
-        self.process = subprocess.Popen(
-            wrap(command, self.folder, BOOT_DIR, iso),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            start_new_session=True, env={"PATH": os.defpath, "LANG": "C.UTF-8"},
-            preexec_fn=self.cgroup.enter if self.cgroup.path else None,
-        )
+        key_read, key_write = os.pipe()  # the supervisor reads the key before anything else
+        os.write(key_write, self.key)
+        os.close(key_write)
+        try:
+            self.process = subprocess.Popen(
+                wrap(command, self.folder, BOOT_DIR, iso),
+                stdin=key_read, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                start_new_session=True, env={"PATH": os.defpath, "LANG": "C.UTF-8"},
+                preexec_fn=self.cgroup.enter if self.cgroup.path else None,
+            )
+        finally:
+            os.close(key_read)
 
     def result(self) -> SessionResult:
         try:
             try:
-                out, err = self.process.communicate(self.key, timeout=self.budget_s)
+                out, err = self.process.communicate(timeout=self.budget_s)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 out, err = self.process.communicate()
@@ -235,7 +242,9 @@ class RunningSession:
 
     def _read(self, report: dict) -> SessionResult:
         window = (self.started, time.monotonic())
-        events, incomplete = read_events(self.files, window)
+        facts = report.get("processes")  # None where ptrace was refused: records are then unchecked
+        events, incomplete = read_events(report.get("trace") or {}, facts, report.get("helpers", []),
+                                         self.files, window)
         by_index = {call["index"]: call for call in report.get("calls", [])}
         timeout = report.get("timeout") or {}
         outcomes: dict[str, CallOutcome] = {}
@@ -277,6 +286,8 @@ class RunningSession:
             raise Tampered(f"calls/{index}.json has {size:,} bytes")
         if supervised.get("t") is None:
             return None  # the call never ended: nothing the worker wrote of it counts
+        if supervised.get("digest") != hashlib.sha256(data).hexdigest():
+            raise Tampered(f"calls/{index}.json is not what the worker wrote")
         return decode_outcome(data, (window[0], supervised["t"]), f"calls/{index}.json")
 
     def _outcome(self, index: int, call: Call, supervised: dict, data: Outcome | None, report: dict,

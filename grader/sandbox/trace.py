@@ -12,33 +12,60 @@ from dataclasses import dataclass, field
 from grader.sandbox.records import decode_events
 from grader.sandbox.untrusted import SessionFolder, Tampered
 
-TRACE_FILE_LIMIT = 4 * 1024**2  # the sandbox's file size limit: a longer file was not written by us
-TRACE_FILES_LIMIT = 10_000
+TRACE_LIMIT = 4 * 1024**2  # bytes of records kept per process
+DROPPED_LIMIT = 10_000
+JOIN_SLACK_S = 0.5  # the tracer may note an exit a little after the parent's join returned
 POOL_WORKER = "multiprocessing.pool.worker"
 
 
-def read_events(folder: SessionFolder, window: tuple[float, float]) -> tuple[list[dict], list[int]]:
-    """All events of a session, oldest first, and the pids whose records are incomplete
-    (a line cut short, or records the runtime could not write). Raises
-    :class:`~grader.sandbox.untrusted.Tampered` for anything our runtime does not write."""
+def read_events(trace: dict, facts: list[dict] | None, helpers: list[int], folder: SessionFolder,
+                window: tuple[float, float]) -> tuple[list[dict], list[int]]:
+    """All events of a session, oldest first, and the pids whose records are incomplete.
+
+    ``trace`` holds each process's records under the pid the kernel stamped on them (see
+    the supervisor's trace receiver); ``facts`` are the processes the supervisor saw
+    created and ending (None where ptrace was refused). A record that is not one our
+    runtime writes, or that disagrees with the facts, raises
+    :class:`~grader.sandbox.untrusted.Tampered`.
+    """
     events: list[dict] = []
-    incomplete: list[int] = []
-    for name in folder.names("trace", "", TRACE_FILES_LIMIT):
-        stem, _, suffix = name.partition(".")
-        if not stem.isdigit() or suffix not in ("jsonl", "dropped"):
-            raise Tampered(f"trace/{name} is not a file the grader writes")
-        if suffix == "dropped":
-            incomplete.append(int(stem))
-            continue
-        data, size = folder.read(f"trace/{name}", TRACE_FILE_LIMIT) or (b"", 0)
-        if size > TRACE_FILE_LIMIT:
-            raise Tampered(f"trace/{name} has {size:,} bytes, more than a process can write")
-        found, cut = decode_events(data, int(stem), window, f"trace/{name}")
+    incomplete = {int(pid) for pid in trace.get("incomplete", [])}
+    incomplete |= {int(name.partition(".")[0]) for name in folder.names("trace", ".dropped", DROPPED_LIMIT)
+                   if name.partition(".")[0].isdigit()}
+    for pid, lines in trace.get("records", {}).items():
+        found, cut = decode_events("".join(lines).encode("utf-8", "surrogatepass"), int(pid), window,
+                                   f"the records of process {pid}")
         events += found
         if cut:
-            incomplete.append(int(stem))
+            incomplete.add(int(pid))
+    if facts is not None:
+        check_against_facts(events, {fact["pid"]: fact for fact in facts}, set(helpers))
     events.sort(key=lambda event: event["t"])
-    return events, sorted(set(incomplete))
+    return events, sorted(incomplete)
+
+
+def check_against_facts(events: list[dict], facts: dict[int, dict], helpers: set[int]) -> None:
+    """Records are believed only where they agree with what the kernel showed: a record
+    of a process that never existed or outside its lifetime, a child claimed by a process
+    that did not create it, a join of a process that had not ended: tampering."""
+    for event in events:
+        fact = facts.get(event["pid"])
+        if fact is None:
+            raise Tampered(f"a record of process {event['pid']}, which never existed in the sandbox")
+        end = fact["t_end"] if fact["t_end"] is not None else float("inf")
+        for key in ("t0", "t"):
+            if key in event and not fact["t0"] <= event[key] <= end:
+                raise Tampered(f"process {event['pid']} has a record dated outside its lifetime")
+        if event["ev"] == "start":
+            child = facts.get(event["child"])
+            if child is None or child["ppid"] not in (event["pid"], *helpers):
+                raise Tampered(f"process {event['pid']} claims to have started process {event['child']}, "
+                               "which it did not create")
+        if event["ev"] == "joined" and event["exitcode"] is not None:
+            child = facts.get(event["child"])
+            if child is None or child["t_end"] is None or child["t_end"] > event["t"] + JOIN_SLACK_S:
+                raise Tampered(f"process {event['pid']} claims to have joined process {event['child']}, "
+                               "which had not ended")
 
 
 @dataclass

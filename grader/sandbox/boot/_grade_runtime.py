@@ -1,6 +1,6 @@
 """Tracing runtime installed in every process of a grading sandbox.
 
-Records, as JSON lines in ``$GRADE_SANDBOX_DIR/trace/<pid>.jsonl``, what the checks
+Sends the supervisor, as JSON lines on the sandbox's trace socket, what the checks
 need to know about the processes a submission starts: process starts, joins and run
 intervals, pool creation/cleanup and tasks, ``apply_async``/``get`` order, thread starts, shared memory segments,
 calls of the exercise's traced functions and writes to shared arrays. It also registers
@@ -26,7 +26,7 @@ import time
 
 _DIR = ""
 _CONFIG: dict = {}
-_trace_fd: int | None = None
+_trace_socket = None  # connected to the supervisor; inherited by forked children, which is fine
 _stack_file = None
 _array_writes: dict[int, int] = {}
 _value_writes: dict[int, int] = {}
@@ -61,11 +61,11 @@ def install() -> None:
 
 
 def emit(event: str, **fields) -> None:
-    """Append one event to this process's trace file, as one ``write`` (appends of one
-    line cannot interleave). A record that cannot be written (a full disk, the file size
-    limit) is not silently lost: ``trace/<pid>.dropped`` tells the grader the trace of
-    this process is incomplete."""
-    global _trace_fd
+    """Send one event to the supervisor, on the sandbox's trace socket: the kernel stamps
+    it with this process's pid, so no process can write another's records. A record that
+    cannot be sent is not silently lost: ``trace/<pid>.dropped`` tells the grader the
+    trace of this process is incomplete."""
+    global _trace_socket
     if not _DIR:
         return
     fields["ev"] = event
@@ -73,10 +73,12 @@ def emit(event: str, **fields) -> None:
     fields.setdefault("t", time.monotonic())
     line = (to_json(fields) + "\n").encode("utf-8", "surrogatepass")
     try:
-        if _trace_fd is None:
-            _trace_fd = os.open(os.path.join(_DIR, "trace", f"{pid}.jsonl"),
-                                os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
-        if os.write(_trace_fd, line) == len(line):
+        if _trace_socket is None:
+            import _socket
+
+            _trace_socket = _socket.socket(_socket.AF_UNIX, _socket.SOCK_DGRAM)
+            _trace_socket.connect(os.path.join(_DIR, "trace.sock"))
+        if _trace_socket.send(line) == len(line):
             return
     except OSError:
         pass  # a full disk or an output limit must not change the submission's behaviour
@@ -115,13 +117,6 @@ def flush_array_writes() -> None:
 
 
 def _after_fork_in_child() -> None:
-    global _trace_fd
-    if _trace_fd is not None:  # the parent's file; this process writes its own
-        try:
-            os.close(_trace_fd)
-        except OSError:
-            pass
-        _trace_fd = None
     _array_writes.clear()
     _value_writes.clear()
     _register_stack_dump()

@@ -1,0 +1,210 @@
+"""Process facts the submission cannot forge: every fork, exec and exit in the sandbox.
+
+The supervisor traces the worker with ``ptrace`` (``PTRACE_SEIZE`` with the fork, vfork,
+clone and exec options), so the kernel stops every task of the sandbox when it creates a
+process or a thread and reports every exit: which processes existed, which process
+created each, when each started and ended and how it exited are observed from outside
+the submission's processes. The trace the submission's processes write themselves
+(``_grade_runtime``) is then believed only where it agrees with these facts.
+
+Why ptrace: it works as root and as any user, under bubblewrap (the supervisor is in the
+same PID namespace) and under Landlock (the tracer is outside the domain); it sees
+every process, however short-lived; and the stops happen only at task creation, exec,
+signal delivery and exit, not at every system call. The proc connector (netlink) needs
+root and the initial network namespace; a cgroup's process list or polling ``/proc``
+misses processes that live between two looks. With ``PTRACE_O_EXITKILL`` the kernel
+also kills every traced process if the supervisor dies.
+
+ptrace requests must come from the tracing thread: :class:`Tracer` runs in a thread of
+its own that attaches, resumes every stop and reaps every task; nothing else in the
+supervisor may call ``waitpid`` while it runs. Standard library only.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import threading
+import time
+
+PTRACE_CONT = 7
+PTRACE_GETEVENTMSG = 0x4201
+PTRACE_SEIZE = 0x4206
+PTRACE_LISTEN = 0x4208
+OPTIONS = 0x2 | 0x4 | 0x8 | 0x10 | 0x100000  # TRACEFORK, TRACEVFORK, TRACECLONE, TRACEEXEC, EXITKILL
+EVENT_FORK, EVENT_VFORK, EVENT_CLONE, EVENT_EXEC, EVENT_STOP = 1, 2, 3, 4, 128
+WALL = 0x40000000
+STOP_SIGNALS = {signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU}
+
+
+class Tracer:
+    """Traces one worker and everything it starts, from a thread of its own."""
+
+    def __init__(self, worker: int, release_fd: int) -> None:
+        self.worker = worker
+        self.release_fd = release_fd  # the worker waits on this pipe until it is traced
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.libc.ptrace.restype = ctypes.c_long
+        self.libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+        self.processes: dict[int, dict] = {}  # pid -> ppid, t0, t_end, exit, exec
+        self.exits: dict[int, int] = {}  # pid -> exit code (negative: killed by that signal)
+        self.tgid: dict[int, int] = {worker: worker}  # task -> its process
+        self.attached = threading.Event()
+        self.error = ""
+        self.thread = threading.Thread(target=self._run, name="grade-tracer", daemon=True)
+
+    def start(self) -> bool:
+        """Attach (in the tracer thread) and release the worker; False if ptrace is refused."""
+        self.thread.start()
+        self.attached.wait()
+        return not self.error
+
+    def join(self, timeout: float) -> None:
+        self.thread.join(timeout)
+
+    def facts(self) -> list[dict]:
+        return [dict(info, pid=pid) for pid, info in sorted(self.processes.items())]
+
+    def _run(self) -> None:
+        self.processes[self.worker] = {"ppid": os.getpid(), "t0": time.monotonic(), "t_end": None,
+                                       "exit": None, "exec": False}
+        if self.libc.ptrace(PTRACE_SEIZE, self.worker, None, ctypes.c_void_p(OPTIONS)) != 0:
+            self.error = f"ptrace refused: {os.strerror(ctypes.get_errno())}"
+        os.write(self.release_fd, b"x")
+        os.close(self.release_fd)
+        self.attached.set()
+        if self.error:
+            return
+        while True:
+            try:
+                pid, status = os.waitpid(-1, WALL)
+            except ChildProcessError:
+                return  # no task left: the session is over
+            except InterruptedError:
+                continue
+            self._handle(pid, status)
+
+    def _handle(self, task: int, status: int) -> None:
+        now = time.monotonic()
+        if os.WIFEXITED(status) or os.WIFSIGNALED(status):
+            process = self.tgid.pop(task, task)
+            if process == task and task in self.processes:  # the process itself, not one of its threads
+                code = os.waitstatus_to_exitcode(status)
+                self.processes[task].update(t_end=now, exit=code)
+                self.exits[task] = code
+            return
+        if not os.WIFSTOPPED(status):
+            return
+        stop_signal, event = os.WSTOPSIG(status), status >> 16
+        inject = 0
+        if event in (EVENT_FORK, EVENT_VFORK, EVENT_CLONE):
+            message = ctypes.c_ulong()
+            self.libc.ptrace(PTRACE_GETEVENTMSG, task, None, ctypes.byref(message))
+            self._created(task, message.value, event, now)
+        elif event == EVENT_EXEC:
+            process = self.tgid.get(task, task)
+            if process in self.processes:
+                self.processes[process]["exec"] = True
+        elif event == EVENT_STOP:
+            if stop_signal in STOP_SIGNALS:  # a group-stop: stay stopped, as without a tracer
+                self.libc.ptrace(PTRACE_LISTEN, task, None, None)
+                return
+            self._first_sight(task, now)
+        else:
+            inject = stop_signal  # a signal on its way: deliver it
+        self.libc.ptrace(PTRACE_CONT, task, None, ctypes.c_void_p(inject))
+
+    def _created(self, parent_task: int, child: int, event: int, now: float) -> None:
+        parent = self.tgid.get(parent_task, parent_task)
+        if event == EVENT_CLONE and _tgid_of(child) == parent:
+            self.tgid[child] = parent  # a thread of the parent
+            return
+        self.tgid[child] = child
+        self.processes.setdefault(child, {"ppid": parent, "t0": now, "t_end": None, "exit": None, "exec": False})
+        self.processes[child]["ppid"] = parent
+
+    def _first_sight(self, task: int, now: float) -> None:
+        """A new task's first stop can be reported before its parent's fork event."""
+        if task not in self.tgid:
+            process = _tgid_of(task)
+            self.tgid[task] = process
+            if process == task:
+                self.processes.setdefault(task, {"ppid": None, "t0": now, "t_end": None, "exit": None,
+                                                 "exec": False})
+
+
+def _tgid_of(task: int) -> int:
+    try:
+        with open(f"/proc/{task}/status", "rb") as file:
+            for line in file:
+                if line.startswith(b"Tgid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return task
+
+
+class TraceReceiver:
+    """Receives the trace records of every process of the sandbox on one datagram
+    socket, each stamped by the kernel with the pid of the process that sent it
+    (``SO_PASSCRED``): a process cannot write records in another's name.
+
+    A thread of its own reads as fast as records come (the kernel queues only a few
+    datagrams per socket before a sender waits). Per process at most ``limit`` bytes
+    are kept; a process that sends more has its records marked incomplete.
+    """
+
+    def __init__(self, path: str, limit: int) -> None:
+        import socket
+
+        self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        try:
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024**2)
+        except OSError:
+            pass
+        self.socket.bind(path)
+        os.chmod(path, 0o777)
+        self.limit = limit
+        self.records: dict[int, list[str]] = {}
+        self.sizes: dict[int, int] = {}
+        self.incomplete: set[int] = set()
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, name="grade-trace", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        import socket
+        import struct
+
+        ucred = struct.calcsize("iII")
+        self.socket.settimeout(0.05)
+        while True:
+            try:
+                data, ancillary, _, _ = self.socket.recvmsg(65536, socket.CMSG_SPACE(ucred))
+            except TimeoutError:
+                if self.stopping:
+                    return  # nothing left in the queue, and nobody left to send
+                continue
+            except OSError:
+                return
+            sender = next((struct.unpack("iII", cmsg[:ucred])[0] for level, kind, cmsg in ancillary
+                           if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS), None)
+            if sender is None:
+                continue
+            size = self.sizes.get(sender, 0) + len(data)
+            self.sizes[sender] = size
+            if size > self.limit:
+                self.incomplete.add(sender)
+                continue
+            self.records.setdefault(sender, []).append(data.decode("utf-8", "replace"))
+
+    def close(self) -> dict:
+        """Stop receiving (once every process of the sandbox is gone) and hand over the
+        records, by the pid the kernel gave."""
+        self.stopping = True
+        self.thread.join(5.0)
+        self.socket.close()
+        return {"records": {str(pid): lines for pid, lines in self.records.items()},
+                "incomplete": sorted(self.incomplete)}
