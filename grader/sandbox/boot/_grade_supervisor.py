@@ -41,6 +41,8 @@ import struct
 import sys
 import time
 
+TRACING = None  # the _grade_tracer module
+TRACER = None  # the ptrace tracer of the session (_grade_tracer); None where ptrace is refused
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 MESSAGE_BYTES = 4096
@@ -50,7 +52,9 @@ KILL_WAIT_S = 1.0
 
 
 def main(folder: str) -> None:
+    global TRACING
     key = _read_key()
+    TRACING = _load("_grade_tracer")
     with open(os.path.join(folder, "supervisor.json"), encoding="utf-8") as file:
         request = json.load(file)
     libc = ctypes.CDLL(None, use_errno=True)
@@ -58,14 +62,20 @@ def main(folder: str) -> None:
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     result: dict = {"calls": [], "worker_exit": None, "timeout": None, "error": None, "helpers": [],
                     "tampering": []}
+    receiver = TRACING.TraceReceiver(os.path.join(folder, "trace.sock"), request["trace_limit"])
     worker = _start_worker(request)
     result["worker_pid"] = worker["pid"]
+    result["tracer_error"] = worker["tracer_error"]
     try:
         _follow(worker, request, result)
     finally:
         result["killed_at_end"] = _kill_tree()
         if result["worker_exit"] is None:
             result["worker_exit"] = _reap(worker["pid"])
+        if TRACER is not None:
+            TRACER.join(KILL_WAIT_S)
+            result["processes"] = TRACER.facts()
+        result["trace"] = receiver.close()
     report = json.dumps(result).encode()
     os.write(1, report + b"\n" + hmac.new(key, report, hashlib.sha256).hexdigest().encode() + b"\n")
 
@@ -85,6 +95,8 @@ def _start_worker(request: dict) -> dict:
     control_socket.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
     control_read, control_write = control_socket.detach(), worker_socket.detach()
     go_read, go_write = os.pipe()
+    release_read, release_write = os.pipe()  # the worker waits on it until it is traced
+    landlock = _load_landlock() if request.get("landlock") else None
     pid = os.fork()
     if pid == 0:  # the worker, until exec
         try:
@@ -95,8 +107,8 @@ def _start_worker(request: dict) -> dict:
             stderr = os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
             for source, target in ((stdin, 0), (stdout, 1), (stderr, 2)):
                 os.dup2(source, target)
-            keep = {0, 1, 2, control_write, go_read}
-            for fd in (stdin, stdout, stderr, control_read, go_write):
+            keep = {0, 1, 2, control_write, go_read, release_read}
+            for fd in (stdin, stdout, stderr, control_read, go_write, release_write):
                 if fd not in keep:
                     os.close(fd)
             os.closerange(max(keep) + 1, 4096)
@@ -104,12 +116,38 @@ def _start_worker(request: dict) -> dict:
                 os.set_inheritable(fd, True)
             env = dict(request["env"], GRADE_CONTROL_FDS=f"{control_write},{go_read}")
             os.chdir(request["cwd"])
+            if landlock is not None:  # for the worker and all it starts; the supervisor stays free
+                try:
+                    landlock.restrict(**request["landlock"])
+                except OSError as error:
+                    os.write(2, f"grade: the sandbox could not apply Landlock: {error}\n".encode())
+                    raise
+            os.read(release_read, 1)  # traced from here on (or the tracer gave up)
             os.execve(request["python"], [request["python"], "-S", request["worker"]], env)
         finally:
             os._exit(127)
     os.close(control_write)
     os.close(go_read)
-    return {"pid": pid, "control": control_read, "go": go_write}
+    os.close(release_read)
+    global TRACER
+    tracer = TRACING.Tracer(pid, release_write)
+    TRACER = tracer if tracer.start() else None
+    return {"pid": pid, "control": control_read, "go": go_write, "tracer_error": tracer.error}
+
+
+def _load_landlock():
+    return _load("_grade_landlock")
+
+
+def _load(name: str):
+    """The boot module ``name`` from beside this file (``-I``: this folder is not on sys.path)."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _apply_limits(limits: dict) -> None:
@@ -151,6 +189,7 @@ def _follow(worker: dict, request: dict, result: dict) -> None:
                 deadline = current["t0"] + timeouts[min(index, len(timeouts) - 1)]
             elif words[:1] == ["end"] and current is not None and words[1:2] == [str(current["index"])]:
                 current["t"] = time.monotonic()
+                current["digest"] = words[2] if len(words) == 3 else None
                 current["leaks"] = _collect_leaks(worker["pid"], helpers or set())
                 current = None
                 deadline = time.monotonic() + request["startup_timeout"]
@@ -206,6 +245,8 @@ def _wait_exit(worker: dict, result: dict, pid_fd: int | None) -> None:
 
 def _poll_exit(pid: int) -> int | None:
     """The worker's exit code (negative: killed by that signal), or None while it runs."""
+    if TRACER is not None:  # the tracer reaps every process
+        return TRACER.exits.get(pid)
     try:
         waited, status = os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
@@ -216,6 +257,11 @@ def _poll_exit(pid: int) -> int | None:
 
 
 def _reap(pid: int) -> int | None:
+    if TRACER is not None:
+        deadline = time.monotonic() + KILL_WAIT_S
+        while pid not in TRACER.exits and time.monotonic() < deadline:
+            time.sleep(0.002)
+        return TRACER.exits.get(pid)
     try:
         return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
     except ChildProcessError:
@@ -323,6 +369,8 @@ def _kill(pid: int, sig: int = signal.SIGKILL) -> None:
 
 def _reap_orphans(worker: int) -> None:
     """Reap re-parented processes that have died (never the worker, reaped on its own)."""
+    if TRACER is not None:
+        return
     for pid, info in _descendants().items():
         if info["ppid"] == os.getpid() and pid != worker and info["state"] == "Z":
             try:
@@ -339,7 +387,7 @@ def _kill_tree() -> int:
         for pid in alive:
             _kill(pid)
             killed.add(pid)
-        while True:
+        while TRACER is None:
             try:
                 pid, _ = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
