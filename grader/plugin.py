@@ -160,8 +160,9 @@ def _session_seconds(item: pytest.Item, method: str | None) -> float:
     return run.session.duration_s if run is not None else 0.0
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Wait for sessions started but never asked for (a test was deselected)."""
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Wait for sessions started but never asked for (a test was deselected); stop them
+    at once when the run was interrupted (Ctrl-C)."""
     state = session.config.stash.get(state_key, None)
     if state is not None:
-        state.scheduler.close()
+        state.scheduler.close(abort=exitstatus == pytest.ExitCode.INTERRUPTED)

@@ -70,6 +70,7 @@ class ExerciseResult:
 class Report:
     exercises: list[ExerciseResult]
     seed: int | None = None  # the inputs' seed: ``--seed`` reproduces the run
+    interrupted: bool = False  # stopped by Ctrl-C: what was not graded says so
 
     @property
     def status(self) -> Status:

@@ -65,13 +65,12 @@ def run(options: Options) -> Report:
         else:
             submissions[exercise] = path
     seed = options.seed if options.seed is not None else random.randrange(2**32)
-    if submissions:
-        _run_checks(course, submissions, options, language, results, seed)
+    interrupted = bool(submissions) and _run_checks(course, submissions, options, language, results, seed)
     for exercise in exercises:
         result = results[exercise.id]
         if result.status is not Status.PASSED:
             result.hint = exercise.hints_in(language)[0]
-    return Report([results[ex.id] for ex in exercises], seed=seed)
+    return Report([results[ex.id] for ex in exercises], seed=seed, interrupted=interrupted)
 
 
 def select(course: Course, names: tuple[str, ...], submission: Path | None) -> list[Exercise]:
@@ -227,13 +226,10 @@ class _Collector:
 
 
 def _run_checks(course: Course, submissions: dict[Exercise, Path], options: Options,
-                language: str, results: dict[str, ExerciseResult], seed: int) -> None:
+                language: str, results: dict[str, ExerciseResult], seed: int) -> bool:
+    """Grade ``submissions`` into ``results``; True if the run was interrupted (Ctrl-C),
+    in which case every session has been stopped and cleaned up."""
     plugins: list[Scheduler] = []
-    if options.jobs == 1:
-        scheduler = Scheduler(course, {ex.module: path.resolve() for ex, path in submissions.items()},
-                              options.start_methods, seed, order=list(submissions))
-        scheduler.start(next(iter(submissions)))
-        plugins.append(scheduler)
     args = [str(ex.checks) for ex in submissions]
     args += ["-c", str(PYTEST_INI), "--rootdir", str(course.root), "-p", "grader.plugin",
              "-p", "pytest_timeout", "--grade-lang", language, "--grade-seed", str(seed)]
@@ -243,23 +239,39 @@ def _run_checks(course: Course, submissions: dict[Exercise, Path], options: Opti
         args += ["--grade-start-method", method]
     if options.jobs > 1:
         args += ["-p", "xdist.plugin", "-n", str(options.jobs), "--dist", "loadfile"]
-    import pytest  # only now: the first sandboxes are already running
-
     collector = _Collector(course, results)
     log = io.StringIO()
-    # Plugins are named above: scanning every installed package's entry points for
-    # others costs a tenth of a second per run, and a student's unrelated pytest
-    # plugins have no business in a grading run.
+    interrupted = True  # until pytest says otherwise: any exception on the way stops every session
+    code = 2
     try:
+        if options.jobs == 1:
+            scheduler = Scheduler(course, {ex.module: path.resolve() for ex, path in submissions.items()},
+                                  options.start_methods, seed, order=list(submissions))
+            plugins.append(scheduler)
+            scheduler.start(next(iter(submissions)))
+        import pytest  # only now: the first sandboxes are already running
+
+        # Plugins are named above: scanning every installed package's entry points for
+        # others costs a tenth of a second per run, and a student's unrelated pytest
+        # plugins have no business in a grading run.
         with contextlib.redirect_stdout(log), _environment(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"):
             extra = [_XdistCollection(collector)] if options.jobs > 1 else []
             code = pytest.main(args, plugins=[collector, *extra, *plugins])
+        interrupted = code == pytest.ExitCode.INTERRUPTED
+    except KeyboardInterrupt:
+        pass
     finally:
         for plugin in plugins:
-            plugin.close()
+            plugin.close(abort=interrupted)
+    if interrupted:
+        for exercise in submissions:
+            if results[exercise.id].status is Status.PASSED or not results[exercise.id].checks:
+                results[exercise.id].problem = text("grader.interrupted", language)
+        return True
     collector.add_missing(language)
     for exercise in submissions:
         result = results[exercise.id]
         if not result.checks and not result.problem:
             result.problem = text("grader.internal_error", language, code=int(code),
                                   log="\n".join(collector.internal_errors) or log.getvalue()[-3000:])
+    return False

@@ -69,8 +69,18 @@ class Scheduler:
             self._done[key] = self._running.pop(key).result()
         return self._done[key]
 
-    def close(self) -> None:
-        """Wait for (and clean up after) sessions nobody asked for."""
-        for running in self._running.values():
-            running.result()
-        self._running.clear()
+    def close(self, abort: bool = False) -> None:
+        """Wait for (and clean up after) sessions nobody asked for; with ``abort``
+        (Ctrl-C), stop them first. Every session is closed, even when one fails."""
+        running, self._running = list(self._running.values()), {}
+        if abort:
+            for session in running:
+                session.kill()
+        errors = []
+        for session in running:
+            try:
+                session.result()
+            except Exception as error:  # close the others all the same
+                errors.append(error)
+        if errors:
+            raise errors[0]

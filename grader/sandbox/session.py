@@ -10,6 +10,7 @@ outlived its timeout, the state and Python stack of every process at that moment
 from __future__ import annotations
 
 import compileall
+import ctypes
 import functools
 import hashlib
 import hmac
@@ -38,6 +39,7 @@ STACK_EXCERPT_CHARS = 6_000
 OUTCOME_LIMIT = 32 * 1024**2
 REPORT_LIMIT = 16 * 1024**2
 SUPERVISOR_GRACE_S = 15.0
+PR_SET_PDEATHSIG = 1
 
 CallKind = Literal["function", "script", "import"]
 
@@ -170,6 +172,14 @@ class RunningSession:
         self.started = time.monotonic()
         self.folder = Path(tempfile.mkdtemp(prefix="grade-"))
         self.files = SessionFolder(self.folder)
+        self.cgroup = PidsCgroup(self.folder.name, isolation())
+        try:
+            self._start(spec)
+        except BaseException:  # a failed Popen, a full disk, Ctrl-C: leave nothing behind
+            self._clean_up()
+            raise
+
+    def _start(self, spec: SessionSpec) -> None:
         source = self.folder / "src"
         work = self.folder / "work"
         for sub in (source, work, self.folder / "trace", self.folder / "stacks",
@@ -203,7 +213,6 @@ class RunningSession:
         }
         (self.folder / "supervisor.json").write_text(json.dumps(request), encoding="utf-8")
         self.budget_s = spec.timeout_s * len(spec.calls) + 10.0 * (len(spec.calls) + 1) + SUPERVISOR_GRACE_S
-        self.cgroup = PidsCgroup(self.folder.name, iso)
         command = [iso.python, "-I", "-S", str(BOOT_DIR / "_grade_supervisor.py"), str(self.folder)]
         self.key = secrets.token_bytes(32)  # signs the supervisor's report (see the supervisor)
         key_read, key_write = os.pipe()  # the supervisor reads the key before anything else
@@ -214,10 +223,23 @@ class RunningSession:
                 wrap(command, self.folder, BOOT_DIR, iso),
                 stdin=key_read, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 start_new_session=True, env={"PATH": os.defpath, "LANG": "C.UTF-8"},
-                preexec_fn=self.cgroup.enter if self.cgroup.path else None,
+                preexec_fn=self._prepare_supervisor,
             )
         finally:
             os.close(key_read)
+
+    def _prepare_supervisor(self) -> None:
+        """In the supervisor's process, before exec: its cgroup, and death with the grader
+        (the kernel then kills the whole sandbox: see the supervisor's tracer)."""
+        self.cgroup.enter()
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+    def kill(self) -> None:
+        """Stop the session at once (Ctrl-C, an aborted run); :meth:`result` still cleans up."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except OSError:
+            pass
 
     def result(self) -> SessionResult:
         try:
@@ -236,9 +258,12 @@ class RunningSession:
                                      report.get("worker_pid"), time.monotonic() - self.started,
                                      tampering=[str(tampered)])
         finally:
-            self.files.close()
-            self.cgroup.remove()
-            shutil.rmtree(self.folder, ignore_errors=True)
+            self._clean_up()
+
+    def _clean_up(self) -> None:
+        self.files.close()
+        self.cgroup.remove()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def _read(self, report: dict) -> SessionResult:
         window = (self.started, time.monotonic())

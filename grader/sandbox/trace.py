@@ -58,9 +58,9 @@ def check_against_facts(events: list[dict], facts: dict[int, dict], helpers: set
                 raise Tampered(f"process {event['pid']} has a record dated outside its lifetime")
         if event["ev"] == "start":
             child = facts.get(event["child"])
-            if child is None or child["ppid"] not in (event["pid"], *helpers):
+            if child is None or child["ppid"] not in (event["pid"], *helpers) or event["t"] < child["t0"]:
                 raise Tampered(f"process {event['pid']} claims to have started process {event['child']}, "
-                               "which it did not create")
+                               "which it did not create then")
         if event["ev"] == "joined" and event["exitcode"] is not None:
             child = facts.get(event["child"])
             if child is None or child["t_end"] is None or child["t_end"] > event["t"] + JOIN_SLACK_S:
