@@ -76,13 +76,15 @@ def load_plan(exercise):
     return checks.plan(random.Random(f"{SEED}:{exercise.id}"))
 
 
-def session_time(exercise, method: str, mode: str) -> float:
-    """One sandbox session of the exercise's plan (``mode``: bubblewrap or process)."""
+def session_time(exercise, method: str, mode: str, observe: bool = True) -> float:
+    """One sandbox session of the exercise's plan (``mode``: a GRADE_ISOLATION value),
+    with or without the ptrace observation of its processes."""
     os.environ["GRADE_ISOLATION"] = mode
     isolation_module.isolation.cache_clear()
     plan = load_plan(exercise)
     spec = SessionSpec(exercise.module, ROOT / "solutions" / f"{exercise.module}.py", method, tuple(plan.calls),
-                       plan.timeout_s or exercise.timeout, traced=plan.traced, align=plan.align)
+                       plan.timeout_s or exercise.timeout, traced=plan.traced, align=plan.align, order=plan.order,
+                       observe=observe)
     started = time.perf_counter()
     run_session(spec)
     return time.perf_counter() - started
@@ -143,12 +145,14 @@ def main() -> None:
             print(f"{exercise_id} hanging submission answered in {answered:.2f} s "
                   f"(timeout {timeout:g} s, target ≤ {timeout + 1:g} s)")
         print(f"\nsandbox cost, one session (spawn), median of {args.runs}:")
-        print(f"{'exercise':<12} {'plain':>8} {'process':>8} {'bwrap':>8}")
+        print(f"{'exercise':<12} {'plain':>8} {'process':>8} {'bwrap':>8} {'unobserved':>11} {'observing':>10}")
         for exercise in chosen:
             plain = statistics.median(plain_time(exercise, runner, ("spawn",)) for _ in range(args.runs))
-            modes = [statistics.median(session_time(exercise, "spawn", mode) for _ in range(args.runs))
-                     for mode in ("process", "bubblewrap")]
-            print(f"{exercise.id:<12} {plain:>6.3f} s {modes[0]:>6.3f} s {modes[1]:>6.3f} s")
+            process, bwrap, unobserved = (
+                statistics.median(session_time(exercise, "spawn", mode, observe) for _ in range(args.runs))
+                for mode, observe in (("process", True), ("auto", True), ("auto", False)))
+            print(f"{exercise.id:<12} {plain:>6.3f} s {process:>6.3f} s {bwrap:>6.3f} s {unobserved:>9.3f} s "
+                  f"{(bwrap - unobserved) / unobserved:>+9.0%}")
 
 
 if __name__ == "__main__":

@@ -120,6 +120,7 @@ class SessionSpec:
     align: Align | None = None
     order: Order | None = None
     limits: Limits = field(default_factory=Limits)
+    observe: bool = True  # trace the process tree with ptrace (off only to measure its cost)
 
 
 @dataclass
@@ -210,6 +211,7 @@ class RunningSession:
             "startup_timeout": max(10.0, spec.timeout_s),
             "limits": spec.limits.rlimits(cpu_s, nproc_limit()),
             "trace_limit": TRACE_LIMIT,
+            "observe": spec.observe,
         }
         (self.folder / "supervisor.json").write_text(json.dumps(request), encoding="utf-8")
         self.budget_s = spec.timeout_s * len(spec.calls) + 10.0 * (len(spec.calls) + 1) + SUPERVISOR_GRACE_S
