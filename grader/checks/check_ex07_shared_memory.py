@@ -1,7 +1,9 @@
 """Checks for exercise-7 (shared-memory): ``add_in_child`` with a Value, ``squares``
 with an Array written by ``workers`` child processes.
 
-Writes to shared arrays (``array[i] = ...``) are counted per process by the sandbox.
+Writes to shared arrays (``array[i] = ...``) and values (``v.value = ...``) are counted
+per process by the sandbox. ``n`` never divides evenly by ``workers`` (chunks of
+``n // workers`` drop the remainder), and a second call has fewer slots than workers.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ def plan(rng: random.Random) -> Plan:
     delta = rng.randint(1, 500) + rng.choice((0.375, 0.625, 0.875))
     workers = rng.randint(2, 4)
     n = rng.randint(200 * workers, 2_000)
+    n += 0 if n % workers else rng.randint(1, workers - 1)  # never divides evenly: no slot may be dropped
+    few_workers = rng.randint(3, 4)
     return Plan([Call("value", "add_in_child", (start, delta)),
-                 Call("squares", "squares", (n, workers))])
+                 Call("squares", "squares", (n, workers)),
+                 Call("few", "squares", (rng.randint(1, few_workers - 1), few_workers))])  # fewer slots than workers
 
 
 def test_value_holds_floats(run: Run) -> None:
@@ -39,9 +44,10 @@ def test_value_changed_in_a_child(run: Run) -> None:
 
 
 def test_squares_values(run: Run) -> None:
-    outcome = run.returned("squares")
-    n, _ = outcome.call.args
-    run.expect_value(outcome, [i * i for i in range(n)])
+    for name in ("squares", "few"):
+        outcome = run.returned(name)
+        n, _ = outcome.call.args
+        run.expect_value(outcome, [i * i for i in range(n)])
 
 
 def test_squares_written_by_workers(run: Run) -> None:
