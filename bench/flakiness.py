@@ -56,10 +56,11 @@ def main() -> int:
     flaky = False
     rows = []
     for target in args.targets:
-        if Path(target).is_file():
-            name, command = str(Path(target).parent.relative_to(ROOT / "tests" / "examples")
-                                if (ROOT / "tests" / "examples") in Path(target).resolve().parents
-                                else target), ["--submission", target]
+        path = Path(target).resolve()
+        if path.is_file():
+            examples = ROOT / "tests" / "examples"
+            name = str(path.parent.relative_to(examples)) if examples in path.parents else target
+            command = ["--submission", str(path)]
         else:
             name, command = f"{target} ({'solution' if args.solution else 'starter'})", [target] + (
                 ["--solution"] if args.solution else [])

@@ -48,6 +48,7 @@ def check_against_facts(events: list[dict], facts: dict[int, dict], helpers: set
     """Records are believed only where they agree with what the kernel showed: a record
     of a process that never existed or outside its lifetime, a child claimed by a process
     that did not create it, a join of a process that had not ended: tampering."""
+    claimed: set[int] = set()
     for event in events:
         fact = facts.get(event["pid"])
         if fact is None:
@@ -56,11 +57,13 @@ def check_against_facts(events: list[dict], facts: dict[int, dict], helpers: set
         for key in ("t0", "t"):
             if key in event and not fact["t0"] <= event[key] <= end:
                 raise Tampered(f"process {event['pid']} has a record dated outside its lifetime")
-        if event["ev"] == "start":
+        if event["ev"] == "start":  # a fork server's child may be any process's: it forks for all
             child = facts.get(event["child"])
-            if child is None or child["ppid"] not in (event["pid"], *helpers) or event["t"] < child["t0"]:
+            if (child is None or child["ppid"] not in (event["pid"], *helpers) or event["t"] < child["t0"]
+                    or event["child"] in claimed):
                 raise Tampered(f"process {event['pid']} claims to have started process {event['child']}, "
                                "which it did not create then")
+            claimed.add(event["child"])
         if event["ev"] == "joined" and event["exitcode"] is not None:
             child = facts.get(event["child"])
             if child is None or child["t_end"] is None or child["t_end"] > event["t"] + JOIN_SLACK_S:
