@@ -46,5 +46,8 @@ def test_script_prints_squares(run: Run) -> None:
     lines = [line.strip() for line in outcome.stdout.splitlines()]
     if EXPECTED_LINE not in lines:
         run.fail("ex02.script_output", outcome, expected=EXPECTED_LINE,
-                       got=outcome.stdout.strip()[:300] or "(nothing)")
+                 got=outcome.stdout.strip()[:300] or "(nothing)")
+    squared = sum(task["items"] for task in outcome.trace.tasks() if task["func"].endswith(".square"))
+    if not outcome.trace.pools() or squared < 10:
+        run.fail("ex02.script_no_pool", outcome, items=squared)
 
