@@ -41,22 +41,28 @@ class Plan:
     timeout_s: float | None = None  # per call; default: the manifest's timeout
 
 
-def release_order(keys: list, rng: random.Random) -> tuple:
-    """A release order for :class:`Order`: a random order of ``keys`` in which the
-    second key comes before the first, and (from three keys on) not the reverse.
+def release_order(keys: list, rng: random.Random, values: list | None = None) -> tuple:
+    """A release order for :class:`Order`: a random order of ``keys`` whose results can
+    never pass for the input order. ``values`` are the results the keys stand for (by
+    default the keys themselves: repeated values must not hide a reordering).
 
-    So results never arrive in input order; the first pair of a pool's first round
-    comes back swapped (a pool of two workers shows ``imap_unordered``); a parent that
-    reads one result and then joins the first process blocks; and no fixed rearrangement
-    of the arrival order (reversing it) passes by luck.
+    The first result to arrive is not the first one expected, the second key comes
+    before the first (a pool's first pair comes back swapped: a pool of two workers
+    shows ``imap_unordered``; a parent that reads one result and then joins the first
+    process blocks), and neither the arrival order nor (from three keys on) its reverse
+    gives the expected values (no fixed rearrangement of the arrival order passes by luck).
     """
     keys = list(keys)
-    if len(keys) < 2:
+    values = keys if values is None else list(values)
+    if len(keys) < 2 or len(set(values)) < 2:
         return tuple(keys)
+    by_key = dict(zip(keys, values))
     while True:
         order = keys[:]
         rng.shuffle(order)
-        if order.index(keys[1]) < order.index(keys[0]) and (len(keys) < 3 or order != keys[::-1]):
+        arriving = [by_key[key] for key in order]
+        if (order.index(keys[1]) < order.index(keys[0]) and arriving[0] != values[0] and arriving != values
+                and (len(keys) < 3 or arriving[::-1] != values)):
             return tuple(order)
 
 

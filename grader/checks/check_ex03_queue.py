@@ -19,11 +19,11 @@ def job_value(n: int) -> int:
 
 
 def plan(rng: random.Random) -> Plan:
-    ns = [rng.randint(500, 5_000) for _ in range(rng.randint(3, 4))]
-    ns.insert(rng.randrange(1, len(ns) + 1), rng.choice(ns))  # a repeated n, always
+    ns = rng.sample(range(500, 5_000), rng.randint(3, 4))
+    ns.insert(rng.randrange(2, len(ns) + 1), rng.choice(ns[1:]))  # a repeated n, always
     while ns == sorted(ns):
         rng.shuffle(ns)
-    order = Order("job", key_arg=1, calls={"values": release_order(list(range(len(ns))), rng)})
+    order = Order("job", key_arg=1, calls={"values": release_order(list(range(len(ns))), rng, values=ns)})
     return Plan([Call("values", "collect", (ns,)), Call("empty", "collect", ([],))], traced=("job",), order=order)
 
 

@@ -23,7 +23,7 @@ def plan(rng: random.Random) -> Plan:
     small = [rng.randint(1, 50) for _ in range(rng.randint(2, 3))]
     small.insert(rng.randrange(len(small) + 1), 0)
     large = [1_000_000 + rng.randint(0, 10_000) for _ in range(2)]
-    order = Order("produce", key_arg=1, calls={"large": release_order([0, 1], rng),
+    order = Order("produce", key_arg=1, calls={"large": release_order([0, 1], rng),  # payloads differ by index
                                                "small": release_order(list(range(len(small))), rng)})
     # The large payloads first: when they hang, the student hears of it a call sooner.
     return Plan([Call("large", "gather", (large,)), Call("small", "gather", (small,))],
