@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
 import sys
 from pathlib import Path
 
@@ -14,7 +15,15 @@ from grader.results import Status
 from grader.runner import Options, UsageError, run
 from grader.sandbox.isolation import isolation
 
-EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Version(argparse.Action):
+    """``--version``: the version and which isolation walls are up (exit status 0)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(f"grade {__version__}\n{isolation().summary()}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Grade multiprocessing exercises. With no EXERCISE, grade them all in order.",
         epilog="Exit status: 0 when everything selected passed, 1 when anything failed, 2 for a usage error.",
     )
-    parser.add_argument("--version", action="version", version=f"grade {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="show the version and the isolation walls in force, then exit")
     parser.add_argument("exercises", nargs="*", metavar="EXERCISE",
                         help="exercise id (exercise-3), number (3) or slug (queue)")
     source = parser.add_mutually_exclusive_group()
@@ -45,7 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+PR_SET_DUMPABLE = 4
+
+
 def main(argv: list[str] | None = None) -> int:
+    # Not dumpable: a submission running as the same (non-root) user cannot read this
+    # process's environment or memory, nor open its output, through /proc.
+    ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.jobs < 1:
@@ -62,8 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     language = resolve_language(args.lang)
     iso = isolation()
-    if not iso.bwrap and iso.reason != "GRADE_ISOLATION=process":
-        print(text("isolation.fallback", language, reason=iso.reason), file=sys.stderr)
+    if iso.notice():  # once, when a wall the mode asks for is missing
+        print(iso.notice() if iso.walls else text("isolation.fallback", language, reason=iso.missing()),
+              file=sys.stderr)
     try:
         report = run(options)
     except (UsageError, ManifestError) as error:
@@ -74,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         sys.stdout.write(render_text(report, language))
     sys.stdout.flush()
+    if report.interrupted:
+        return EXIT_INTERRUPTED
     return EXIT_PASSED if report.status is Status.PASSED else EXIT_FAILED
 
 

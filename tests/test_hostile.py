@@ -11,6 +11,7 @@ import time
 import pytest
 
 from conftest import ROOT, grade
+from grader.sandbox.boot import _grade_landlock
 from grader.sandbox.isolation import isolation
 
 HOSTILE = ROOT / "tests" / "examples" / "hostile"
@@ -31,17 +32,27 @@ CASES = {
     "memory_hog": ({"failed"}, "more than 1024 MiB of memory"),
     "fork_bomb": ({"failed"}, "too many processes"),
 }
+# Where Landlock scopes signals (ABI 6), the kernel refuses the kill itself.
+LANDLOCK_CASES = {
+    "kill_parent": ({"failed"}, "raised PermissionError: [Errno 1] Operation not permitted"),
+}
+LANDLOCK_ABI, NO_LANDLOCK = _grade_landlock.abi()
 
 
-@pytest.mark.parametrize("mode", ["bubblewrap", "process"])
+@pytest.mark.parametrize("mode", ["bubblewrap", "landlock", "process"])
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_hostile_submission_is_contained(case: str, mode: str) -> None:
-    """Under bubblewrap and under the process-level sandbox it falls back to."""
+    """Under each wall alone (``GRADE_ISOLATION=bubblewrap``, ``landlock``) and under the
+    process-level sandbox (``process``)."""
     if mode == "bubblewrap" and not isolation().bwrap:
         pytest.skip(f"no bubblewrap: {isolation().reason}")
+    if mode == "landlock" and not LANDLOCK_ABI:
+        pytest.skip(f"no Landlock: {NO_LANDLOCK}")
     if case == "fork_bomb" and not isolation().pids_cgroup and os.geteuid() == 0:
         pytest.skip("root without a pids cgroup: nothing but the clock would stop a fork bomb")
     verdicts, fragment = CASES[case]
+    if mode == "landlock" and LANDLOCK_ABI >= 6:
+        verdicts, fragment = LANDLOCK_CASES.get(case, CASES[case])
     started = time.monotonic()
     completed = grade("exercise-3", "--submission", str(HOSTILE / case / "ex03_queue.py"), "--format", "json",
                       env={"GRADE_ISOLATION": mode})

@@ -1,9 +1,13 @@
-"""Isolation: what a submission can see and reach (bubblewrap), the process limit, the
-scrubbed environment. Tests that need bubblewrap or a pids cgroup are skipped where
-the machine has neither (``.ci/run`` installs bubblewrap, so CI runs them)."""
+"""Isolation: what a submission can see and reach (bubblewrap; Landlock), the process
+limit, the scrubbed environment. Each wall is tested alone (``GRADE_ISOLATION=bubblewrap``
+or ``landlock``), and Landlock under bubblewrap too (the default, ``auto``). Tests that
+need bubblewrap, Landlock or a pids cgroup are skipped where the machine lacks it
+(``.ci/run`` installs bubblewrap, so CI runs them; Landlock needs Linux 5.13, its TCP
+wall 6.7, its signal scoping 6.12)."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -14,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, grade_json
+from grader.sandbox.boot import _grade_landlock
 from grader.sandbox.isolation import isolation
 
 SOLVE = '''
@@ -32,6 +37,12 @@ def solve(ns):
 '''
 
 needs_bwrap = pytest.mark.skipif(not isolation().bwrap, reason=f"no bubblewrap: {isolation().reason}")
+LANDLOCK_ABI, NO_LANDLOCK = _grade_landlock.abi()
+
+
+def needs_landlock(abi: int = 1) -> pytest.MarkDecorator:
+    return pytest.mark.skipif(LANDLOCK_ABI < abi, reason=f"no Landlock ABI {abi} here "
+                              f"({NO_LANDLOCK or f'the kernel has ABI {LANDLOCK_ABI}'})")
 
 
 def run(tmp_path: Path, body: str, **env: str) -> dict:
@@ -40,7 +51,7 @@ def run(tmp_path: Path, body: str, **env: str) -> dict:
     completed = subprocess.run([sys.executable, "-m", "grader", "--submission", str(submission), "--format", "json",
                                 "--start-method", "fork"], cwd=ROOT, capture_output=True, text=True, timeout=120,
                                env={**os.environ, **env})
-    (exercise,) = __import__("json").loads(completed.stdout)["exercises"]
+    (exercise,) = json.loads(completed.stdout)["exercises"]
     return exercise
 
 
@@ -49,7 +60,8 @@ def first_failure(exercise: dict) -> str:
 
 
 def test_the_sandbox_processes_carry_none_of_the_graders_environment(tmp_path: Path) -> None:
-    """The worker and its parent, the supervisor, get a scrubbed environment."""
+    """The worker and its parent, the supervisor, get a scrubbed environment (checked
+    without the walls: Landlock refuses the worker any read of /proc)."""
     body = '''
 import os
 def collect(ns):
@@ -60,7 +72,7 @@ def collect(ns):
         raise RuntimeError("secret in os.environ")
     return solve(ns)
 '''
-    exercise = run(tmp_path, body, GRADE_TEST_SECRET="s3cr3t-token")
+    exercise = run(tmp_path, body, GRADE_TEST_SECRET="s3cr3t-token", GRADE_ISOLATION="process")
     assert exercise["status"] == "passed", first_failure(exercise)
 
 
@@ -78,7 +90,7 @@ def collect(ns):
             pass
     return solve(ns)
 '''
-    exercise = run(tmp_path, body, GRADE_TEST_SECRET="s3cr3t-token")
+    exercise = run(tmp_path, body, GRADE_TEST_SECRET="s3cr3t-token", GRADE_ISOLATION="bubblewrap")
     assert exercise["status"] == "passed", first_failure(exercise)
 
 
@@ -90,7 +102,7 @@ def collect(ns):
     solution = runpy.run_path({str(ROOT / "solutions" / "ex03_queue.py")!r})
     return solution["collect"](ns)
 '''
-    exercise = run(tmp_path, body)
+    exercise = run(tmp_path, body, GRADE_ISOLATION="bubblewrap")
     assert exercise["status"] == "failed"
     assert "No such file or directory" in first_failure(exercise)
 
@@ -103,7 +115,7 @@ def collect(ns):
     open({str(target)!r}, "w").write("escaped")
     return solve(ns)
 '''
-    exercise = run(tmp_path, body)
+    exercise = run(tmp_path, body, GRADE_ISOLATION="bubblewrap")
     assert exercise["status"] == "failed"
     assert not target.exists()
 
@@ -122,11 +134,106 @@ def collect(ns):
     socket.create_connection(("127.0.0.1", {port}), timeout=2).sendall(b"hello")
     return solve(ns)
 '''
-    exercise = run(tmp_path, body)
+    exercise = run(tmp_path, body, GRADE_ISOLATION="bubblewrap")
     server.close()
     assert exercise["status"] == "failed"
     assert "Connection refused" in first_failure(exercise) or "Network is unreachable" in first_failure(exercise)
     assert connections in ([], [None])
+
+
+@needs_landlock()
+def test_landlock_refuses_to_read_the_reference_solution(tmp_path: Path) -> None:
+    """Landlock alone: the file is there (no bubblewrap to hide it), the kernel refuses it."""
+    solution = ROOT / "solutions" / "ex03_queue.py"
+    assert solution.is_file()
+    body = f'''
+def collect(ns):
+    return open({str(solution)!r}).read()
+'''
+    exercise = run(tmp_path, body, GRADE_ISOLATION="landlock")
+    assert exercise["status"] == "failed"
+    assert f"PermissionError: [Errno 13] Permission denied: {str(solution)!r}" in first_failure(exercise)
+
+
+@needs_landlock()
+def test_landlock_refuses_to_write_into_the_checkout(tmp_path: Path) -> None:
+    target = ROOT / "tests" / f"written-by-the-submission-{os.getpid()}.txt"
+    body = f'''
+def collect(ns):
+    open({str(target)!r}, "w").write("escaped")
+    return solve(ns)
+'''
+    try:
+        exercise = run(tmp_path, body, GRADE_ISOLATION="landlock")
+        assert not target.exists()
+    finally:
+        target.unlink(missing_ok=True)
+    assert exercise["status"] == "failed"
+    assert f"PermissionError: [Errno 13] Permission denied: {str(target)!r}" in first_failure(exercise)
+
+
+@needs_landlock(4)
+def test_landlock_refuses_tcp(tmp_path: Path) -> None:
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    connections = []
+    server.settimeout(20)
+    thread = threading.Thread(target=lambda: connections.append(_accept(server)), daemon=True)
+    thread.start()
+    body = f'''
+import socket
+def collect(ns):
+    socket.create_connection(("127.0.0.1", {port}), timeout=2).sendall(b"hello")
+    return solve(ns)
+'''
+    exercise = run(tmp_path, body, GRADE_ISOLATION="landlock")
+    server.close()
+    assert exercise["status"] == "failed"
+    assert "PermissionError: [Errno 13] Permission denied" in first_failure(exercise)  # EACCES: Landlock
+    assert connections in ([], [None])
+
+
+@pytest.mark.parametrize("mode", ["landlock", "auto"])
+@needs_landlock(6)
+def test_landlock_refuses_to_signal_the_supervisor(tmp_path: Path, mode: str) -> None:
+    """Alone, and under bubblewrap (``auto``): there the supervisor is in the same PID
+    namespace, which bubblewrap alone does not protect it from."""
+    if mode == "auto" and not isolation().bwrap:
+        pytest.skip(f"no bubblewrap: {isolation().reason}")
+    body = '''
+import os, signal
+def collect(ns):
+    os.kill(os.getppid(), signal.SIGKILL)
+    return solve(ns)
+'''
+    exercise = run(tmp_path, body, GRADE_ISOLATION=mode)
+    assert exercise["status"] == "failed"
+    assert "PermissionError: [Errno 1] Operation not permitted" in first_failure(exercise)  # EPERM: scoped
+
+
+@needs_landlock()
+def test_reference_solutions_pass_under_landlock() -> None:
+    completed = subprocess.run([sys.executable, "-m", "grader", "--solution", "-j", "2", "--format", "json"],
+                               cwd=ROOT, capture_output=True, text=True, timeout=600,
+                               env={**os.environ, "GRADE_ISOLATION": "landlock"})
+    report = json.loads(completed.stdout)
+    failed = {e["id"]: e["message"] or next((c["message"] for c in e["checks"] if c["status"] != "passed"), "")
+              for e in report["exercises"] if e["status"] != "passed"}
+    assert completed.returncode == 0 and not failed, failed
+    assert len(report["exercises"]) == 10
+
+
+@pytest.mark.parametrize("mode", ["auto", "bubblewrap", "landlock", "process", "nonsense"])
+def test_version_says_which_walls_are_up(mode: str) -> None:
+    completed = subprocess.run([sys.executable, "-m", "grader", "--version"], cwd=ROOT, capture_output=True,
+                               text=True, timeout=60, env={**os.environ, "GRADE_ISOLATION": mode})
+    assert completed.returncode == 0, completed.stderr
+    first, second, bubblewrap, landlock, *_ = completed.stdout.splitlines()
+    assert first.startswith("grade ")
+    assert second.startswith(f"isolation (GRADE_ISOLATION={'auto' if mode == 'nonsense' else mode}): ")
+    assert bubblewrap.startswith("  bubblewrap: ") and landlock.startswith("  Landlock: ")
+    if mode == "process":
+        assert "process-level sandbox only" in second
 
 
 def _accept(server: socket.socket):

@@ -1,18 +1,33 @@
-"""Isolation around a sandbox session: bubblewrap namespaces and a pids cgroup.
+"""Isolation around a sandbox session: bubblewrap, Landlock and a pids cgroup.
+
+Two walls, each used where the machine has it (``GRADE_ISOLATION``: ``auto``, the
+default, both where available; ``bubblewrap`` or ``landlock``, that one only;
+``process``, neither: the process-level sandbox alone, explicitly degraded):
 
 - **bubblewrap** (``bwrap``), when installed and allowed: the supervisor and everything
   under it run in new PID, network, IPC and UTS namespaces, see only the Python
   installation (read-only), the sandbox's boot files (read-only) and the session folder
   (read-write), with all capabilities dropped. Killing the namespace's init kills every
-  process in it, whatever it did to escape. ``GRADE_ISOLATION=process`` turns it off.
+  process in it, whatever it did to escape.
+- **Landlock** (Linux 5.13 and later, unprivileged, no extra binary): applied by the
+  supervisor to the worker just before ``exec`` (``boot/_grade_landlock.py``), so it
+  holds for the submission and everything it starts, under bubblewrap too (a second
+  wall) or alone. The worker may read and execute the Python installation, the system
+  folders and the boot files, and write only its session folder, ``/dev/null`` and,
+  without listing it, ``/dev/shm`` (multiprocessing's semaphores and shared memory);
+  TCP bind and connect are refused (ABI 4), and so are signals to processes outside
+  the sandbox (the supervisor, the grader) and their abstract unix sockets (ABI 6). A
+  root grader's worker also loses every capability (Landlock does not cover reboot,
+  modules or raw sockets). See :func:`landlock_rules`.
 - **pids cgroup** (cgroup v1 ``pids`` controller, writable as root): caps the number of
   processes and threads of one session (a fork bomb gets ``EAGAIN``), per session, so
   graders running in parallel do not share a budget. Without it, a non-root grader
   falls back to ``RLIMIT_NPROC`` (per user: see :func:`nproc_limit`); root is exempt
   from that limit, so there only the wall-clock timeout stops a fork bomb.
 
-Which one is in force is decided once per grader process (:func:`isolation`) and said
-once to the user when bubblewrap is missing or refused.
+Which walls are up, and why the others are not, is decided once per grader process
+(:func:`isolation`); :meth:`Isolation.notice` says it once to the user when a wall is
+missing, :meth:`Isolation.summary` for ``grade --version``.
 """
 
 from __future__ import annotations
@@ -26,9 +41,21 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.sandbox.boot import _grade_landlock
+
 PIDS_CGROUP_ROOT = Path("/sys/fs/cgroup/pids")
 MAX_PROCESSES = 256  # per session: processes and threads of the submission
 ROOT_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+MODES = ("auto", "bubblewrap", "landlock", "process")
+INSTALL_BWRAP = ("to add it: sudo apt-get install bubblewrap (Debian, Ubuntu) or sudo dnf install bubblewrap "
+                 "(Fedora)")
+INSTALL_LANDLOCK = "it needs Linux 5.13 or later with Landlock enabled (6.12 or later for all of its walls)"
+# What the worker may write besides its session folder: /dev/null, where output is thrown
+# away, and (by name, without listing it: other sessions' files stay out of sight)
+# /dev/shm, where multiprocessing's semaphores and shared memory live (sem_open,
+# SharedMemory, the heap of Value and Array).
+LANDLOCK_WRITABLE = ("/dev/null",)
+LANDLOCK_UNLISTED = ("/dev/shm",)
 
 
 @dataclass(frozen=True)
@@ -36,17 +63,107 @@ class Isolation:
     bwrap: str | None  # path of a usable bwrap, or None
     reason: str  # why bubblewrap is not used ('' when it is)
     pids_cgroup: bool
+    landlock: int = 0  # the Landlock ABI applied to the worker (0: not applied)
+    landlock_reason: str = ""  # why Landlock is not used ('' when it is)
+    mode: str = "auto"  # GRADE_ISOLATION
 
     @property
     def python(self) -> str:
         """The interpreter to run in the sandbox: the real file, not a venv's symlink
-        (a virtual environment's folder is not visible inside bubblewrap)."""
-        return os.path.realpath(sys.executable) if self.bwrap else sys.executable
+        (a virtual environment's folder is neither visible inside bubblewrap nor
+        readable under Landlock)."""
+        return os.path.realpath(sys.executable) if self.bwrap or self.landlock else sys.executable
+
+    @property
+    def walls(self) -> list[str]:
+        """The walls that are up, in words."""
+        found = ["bubblewrap"] if self.bwrap else []
+        if self.landlock:
+            found.append(f"Landlock ({', '.join(_grade_landlock.walls(self.landlock))})")
+        return found
+
+    def summary(self) -> str:
+        """Every wall, up or not and why, in a few lines (``grade --version``)."""
+        lines = [f"isolation (GRADE_ISOLATION={self.mode}): "
+                 + (" + ".join(self.walls) if self.walls else "the process-level sandbox only")]
+        if self.bwrap:
+            lines.append(f"  bubblewrap: up ({self.bwrap}): own PID, network, IPC and UTS namespaces, "
+                         "no capabilities, only the Python installation and the session folder visible")
+        else:
+            lines.append(f"  bubblewrap: not used: {self.reason}"
+                         + ("" if self.mode in ("landlock", "process") else f"; {INSTALL_BWRAP}"))
+        if self.landlock:
+            lines.append(f"  Landlock: up (ABI {self.landlock}): "
+                         + "; ".join(_LANDLOCK_WORDS[wall] for wall in _grade_landlock.walls(self.landlock)))
+            if self.landlock < 6:
+                lines.append("  Landlock: signals and abstract unix sockets are not scoped below ABI 6 (Linux 6.12)"
+                             + ("; TCP is not restricted below ABI 4 (Linux 6.7)" if self.landlock < 4 else ""))
+        else:
+            lines.append(f"  Landlock: not used: {self.landlock_reason}"
+                         + ("" if self.mode in ("bubblewrap", "process") else f"; {INSTALL_LANDLOCK}"))
+        lines.append("  process limit: " + ("a pids cgroup per session" if self.pids_cgroup else
+                                            "RLIMIT_NPROC" if os.geteuid() != 0 else
+                                            "none (root without a pids cgroup: only the timeout stops a fork bomb)"))
+        return "\n".join(lines)
+
+    def missing(self) -> str:
+        """Why the walls the mode asks for are not up ('' when they are)."""
+        reasons = [self.reason] if not self.bwrap and self.mode in ("auto", "bubblewrap") else []
+        reasons += [self.landlock_reason] if not self.landlock and self.mode in ("auto", "landlock") else []
+        return " and ".join(reasons)
+
+    def notice(self) -> str:
+        """What to say once on stderr: '' when every wall the mode asks for is up."""
+        missing = []
+        if not self.bwrap and self.mode in ("auto", "bubblewrap"):
+            missing.append(f"Missing: bubblewrap ({self.reason}); {INSTALL_BWRAP}.")
+        if not self.landlock and self.mode in ("auto", "landlock"):
+            missing.append(f"Missing: Landlock ({self.landlock_reason}); {INSTALL_LANDLOCK}.")
+        if not missing:
+            return ""
+        up = " + ".join(self.walls) if self.walls else "the process-level sandbox only"
+        return f"grade: note: submissions run under {up}. " + " ".join(missing)
+
+
+_LANDLOCK_WORDS = {
+    "files": "reads only the Python installation, the system folders and its own files, writes only its "
+             "session folder, /dev/null and (unlisted) /dev/shm",
+    "TCP": "no TCP bind or connect",
+    "signals": "no signals to the grader or the supervisor",
+    "abstract unix sockets": "no abstract unix sockets outside the sandbox",
+}
 
 
 @functools.cache
 def isolation() -> Isolation:
-    return Isolation(*_find_bwrap(), pids_cgroup=_pids_cgroup_usable())
+    """The walls in force, decided once per grader process (``GRADE_ISOLATION``: see MODES;
+    any other value counts as ``auto``)."""
+    mode = os.environ.get("GRADE_ISOLATION") or "auto"
+    if mode not in MODES:
+        mode = "auto"
+    bwrap, reason = _find_bwrap(mode)
+    landlock, landlock_reason = _find_landlock(mode)
+    return Isolation(bwrap, reason, _pids_cgroup_usable(), landlock, landlock_reason, mode)
+
+
+def landlock_rules(folder: Path, boot_dir: Path, iso: Isolation) -> dict | None:
+    """What the worker may read (and execute) and write under Landlock; None without it.
+
+    Read: the Python installation (the prefix of the interpreter the sandbox runs and
+    the base installation it belongs to), the system folders (shared libraries, and
+    ``/usr`` for any program the submission starts) and the boot files (worker,
+    tracing runtime). Write: the session folder (the submission, its working folder,
+    the records), :data:`LANDLOCK_WRITABLE` and :data:`LANDLOCK_UNLISTED`. Nothing
+    else: not the course checkout (``solutions/``, ``grader/checks``), not other
+    sessions' folders, not ``/tmp``, not ``/etc``, not ``/proc``.
+    """
+    if not iso.landlock:
+        return None
+    python_prefix = os.path.dirname(os.path.dirname(iso.python))
+    read = [*dict.fromkeys([os.path.realpath(sys.base_prefix), python_prefix])]
+    read += [path for path in ROOT_DIRS if path not in read]
+    read.append(str(boot_dir))
+    return {"read": read, "write": [str(folder), *LANDLOCK_WRITABLE], "unlisted": list(LANDLOCK_UNLISTED)}
 
 
 def wrap(command: list[str], folder: Path, boot_dir: Path, iso: Isolation) -> list[str]:
@@ -118,9 +235,9 @@ def nproc_limit() -> int | None:
     return threads + MAX_PROCESSES
 
 
-def _find_bwrap() -> tuple[str | None, str]:
-    if os.environ.get("GRADE_ISOLATION") == "process":  # any other value: use bubblewrap if possible
-        return None, "GRADE_ISOLATION=process"
+def _find_bwrap(mode: str) -> tuple[str | None, str]:
+    if mode in ("landlock", "process"):
+        return None, f"GRADE_ISOLATION={mode}"
     path = shutil.which("bwrap")
     if path is None:
         return None, "bubblewrap (bwrap) is not installed"
@@ -129,6 +246,15 @@ def _find_bwrap() -> tuple[str | None, str]:
     if probe.returncode != 0:
         return None, f"bubblewrap was refused here: {probe.stderr.strip()[:200]}"
     return path, ""
+
+
+def _find_landlock(mode: str) -> tuple[int, str]:
+    if mode in ("bubblewrap", "process"):
+        return 0, f"GRADE_ISOLATION={mode}"
+    try:
+        return _grade_landlock.abi()
+    except (OSError, AttributeError) as error:  # no libc to load, or no syscall() in it
+        return 0, f"Landlock could not be probed: {error}"
 
 
 def _pids_cgroup_usable() -> bool:

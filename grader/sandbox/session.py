@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from grader.sandbox.isolation import PidsCgroup, isolation, nproc_limit, wrap
+from grader.sandbox.isolation import PidsCgroup, isolation, landlock_rules, nproc_limit, wrap
 from grader.sandbox.records import Outcome, decode_outcome
 from grader.sandbox.trace import TRACE_LIMIT, Trace, read_events
 from grader.sandbox.untrusted import SessionFolder, Tampered
@@ -210,6 +210,7 @@ class RunningSession:
             "timeouts": [spec.timeout_s],
             "startup_timeout": max(10.0, spec.timeout_s),
             "limits": spec.limits.rlimits(cpu_s, nproc_limit()),
+            "landlock": landlock_rules(self.folder, BOOT_DIR, iso),
             "trace_limit": TRACE_LIMIT,
             "observe": spec.observe,
         }

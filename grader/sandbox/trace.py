@@ -44,6 +44,14 @@ def read_events(trace: dict, facts: list[dict] | None, helpers: list[int], folde
     return events, sorted(incomplete)
 
 
+def _made_for(child: dict, claimer: int, facts: dict[int, dict], helpers: set[int]) -> bool:
+    """Whether ``claimer`` can have started ``child``: it forked it, or a fork server did
+    (the session's, or one the claimer itself started: a program run as a script)."""
+    server = facts.get(child["ppid"])
+    return child["ppid"] in (claimer, *helpers) or (
+        server is not None and server["ppid"] == claimer and server["exec"])
+
+
 def check_against_facts(events: list[dict], facts: dict[int, dict], helpers: set[int]) -> None:
     """Records are believed only where they agree with what the kernel showed: a record
     of a process that never existed or outside its lifetime, a child claimed by a process
@@ -59,7 +67,7 @@ def check_against_facts(events: list[dict], facts: dict[int, dict], helpers: set
                 raise Tampered(f"process {event['pid']} has a record dated outside its lifetime")
         if event["ev"] == "start":  # a fork server's child may be any process's: it forks for all
             child = facts.get(event["child"])
-            if (child is None or child["ppid"] not in (event["pid"], *helpers) or event["t"] < child["t0"]
+            if (child is None or not _made_for(child, event["pid"], facts, helpers) or event["t"] < child["t0"]
                     or event["child"] in claimed):
                 raise Tampered(f"process {event['pid']} claims to have started process {event['child']}, "
                                "which it did not create then")
