@@ -28,6 +28,7 @@ from grader.manifest import Exercise
 from grader.results import Status
 from grader.sandbox import Align, Call, CallOutcome, Order, Ref, SessionResult
 from grader.sandbox.boot._grade_values import encode
+from grader.sandbox.isolation import SESSION_MEMORY
 
 __all__ = ["Align", "Call", "CheckFailed", "Order", "Plan", "Ref", "Run", "encode", "release_order"]
 
@@ -96,10 +97,14 @@ class Run:
             params.setdefault("call", describe_call(outcome))
         raise CheckFailed(self.t(key, **params), output=output)
 
-    def reject_tampering(self) -> None:
-        """Fail every check of a session whose records were forged or corrupted."""
+    def reject_broken_session(self) -> None:
+        """Fail every check of a session whose records were forged or corrupted, or whose
+        processes the kernel killed for using more memory than the session may."""
         if self.session.tampering:
             raise CheckFailed(self.t("call.tampered", reason="; ".join(self.session.tampering)[:500]))
+        if self.session.oom_kills:
+            raise CheckFailed(self.t("call.session_memory", count=self.session.oom_kills,
+                                     limit=diagnose.megabytes(SESSION_MEMORY)))
 
     def outcome(self, name: str) -> CallOutcome:
         return self.session[name]

@@ -125,7 +125,7 @@ def run(request: pytest.FixtureRequest, start_method: str) -> Run:
     if key not in state.runs:
         session = state.scheduler.result(exercise, start_method)
         state.runs[key] = Run(exercise, start_method, session, state.language)
-    state.runs[key].reject_tampering()
+    state.runs[key].reject_broken_session()
     return state.runs[key]
 
 

@@ -18,6 +18,7 @@ import io
 import json
 import os
 import random
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -260,6 +261,9 @@ def _run_checks(course: Course, submissions: dict[Exercise, Path], options: Opti
         interrupted = code == pytest.ExitCode.INTERRUPTED
     except KeyboardInterrupt:
         pass
+    except Exception:  # a fault of the grader itself: every exercise says so, in the one report
+        interrupted = False
+        collector.internal_errors.append(traceback.format_exc()[-3000:])
     finally:
         for plugin in plugins:
             plugin.close(abort=interrupted)

@@ -37,14 +37,17 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.sandbox.boot import _grade_landlock
 
-PIDS_CGROUP_ROOT = Path("/sys/fs/cgroup/pids")
+CGROUP_ROOT = Path("/sys/fs/cgroup")
 MAX_PROCESSES = 256  # per session: processes and threads of the submission
+SESSION_MEMORY = 3 * 1024**3 // 2  # per session, all its processes together (1 GiB per process besides)
+DELEGATE_V2 = "run grade under a delegated cgroup, e.g. systemd-run --user --scope -p Delegate=yes grade ..."
 ROOT_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 MODES = ("auto", "bubblewrap", "landlock", "process")
 INSTALL_BWRAP = ("to add it: sudo apt-get install bubblewrap (Debian, Ubuntu) or sudo dnf install bubblewrap "
@@ -62,10 +65,18 @@ LANDLOCK_UNLISTED = ("/dev/shm",)
 class Isolation:
     bwrap: str | None  # path of a usable bwrap, or None
     reason: str  # why bubblewrap is not used ('' when it is)
-    pids_cgroup: bool
+    cgroups: Cgroups | None
     landlock: int = 0  # the Landlock ABI applied to the worker (0: not applied)
     landlock_reason: str = ""  # why Landlock is not used ('' when it is)
     mode: str = "auto"  # GRADE_ISOLATION
+
+    @property
+    def pids_cgroup(self) -> bool:
+        return self.cgroups is not None and "pids" in self.cgroups.parents
+
+    @property
+    def memory_cgroup(self) -> bool:
+        return self.cgroups is not None and "memory" in self.cgroups.parents
 
     @property
     def python(self) -> str:
@@ -104,6 +115,9 @@ class Isolation:
         lines.append("  process limit: " + ("a pids cgroup per session" if self.pids_cgroup else
                                             "RLIMIT_NPROC" if os.geteuid() != 0 else
                                             "none (root without a pids cgroup: only the timeout stops a fork bomb)"))
+        lines.append("  memory limit: 1 GiB per process (RLIMIT_AS)" + (
+            f", {SESSION_MEMORY // 1024**2} MiB per session (a memory cgroup)" if self.memory_cgroup else
+            f"; no memory cgroup per session ({_cgroups_reason()})"))
         return "\n".join(lines)
 
     def missing(self) -> str:
@@ -143,7 +157,7 @@ def isolation() -> Isolation:
         mode = "auto"
     bwrap, reason = _find_bwrap(mode)
     landlock, landlock_reason = _find_landlock(mode)
-    return Isolation(bwrap, reason, _pids_cgroup_usable(), landlock, landlock_reason, mode)
+    return Isolation(bwrap, reason, _cgroups(), landlock, landlock_reason, mode)
 
 
 def landlock_rules(folder: Path, boot_dir: Path, iso: Isolation) -> dict | None:
@@ -186,34 +200,67 @@ def wrap(command: list[str], folder: Path, boot_dir: Path, iso: Isolation) -> li
     return [*args, *command]
 
 
-class PidsCgroup:
-    """A pids cgroup for one session (a no-op when none can be made)."""
+@dataclass(frozen=True)
+class Cgroups:
+    """Where each session's cgroups are made: per controller (``pids``, ``memory``), the
+    folder to make them in, below the grader's own cgroup (so the machine's limits on
+    the grader still hold). cgroup v1 has a hierarchy per controller; v2 one for all."""
+
+    version: int
+    parents: dict[str, Path]
+
+
+class SessionCgroup:
+    """The cgroups of one session: at most :data:`MAX_PROCESSES` processes and threads
+    (a fork bomb gets ``EAGAIN``) and :data:`SESSION_MEMORY` bytes for all its
+    processes together. A no-op where the machine gives the grader no cgroup to make."""
 
     def __init__(self, name: str, iso: Isolation) -> None:
-        self.path = PIDS_CGROUP_ROOT / "grade" / name if iso.pids_cgroup else None
-        if self.path is not None:
+        self.version = iso.cgroups.version if iso.cgroups else 0
+        self.paths: dict[str, Path] = {}
+        if iso.cgroups:
+            _remove_stale()
+        limits = {"pids": ("pids.max", MAX_PROCESSES),
+                  "memory": ("memory.limit_in_bytes" if self.version == 1 else "memory.max", SESSION_MEMORY)}
+        for controller, parent in (iso.cgroups.parents.items() if iso.cgroups else ()):
+            path = parent / f"grade-{name}"
             try:
-                self.path.mkdir(parents=True)
-                (self.path / "pids.max").write_text(str(MAX_PROCESSES))
+                path.mkdir(parents=self.version == 1, exist_ok=self.version == 2)
+                file, value = limits[controller]
+                (path / file).write_text(str(value))
+                self.paths[controller] = path
             except OSError:
-                self.path = None
+                continue
 
     def enter(self) -> None:
-        """Move the calling process into the cgroup (run in the child, before exec)."""
-        if self.path is not None:
-            with open(self.path / "cgroup.procs", "w") as procs:
+        """Move the calling process into the cgroups (run in the child, before exec)."""
+        for path in dict.fromkeys(self.paths.values()):
+            with open(path / "cgroup.procs", "w") as procs:
                 procs.write("0")
 
+    def oom_kills(self) -> int:
+        """How many of the session's processes the kernel killed for exceeding its memory."""
+        path = self.paths.get("memory")
+        if path is None:
+            return 0
+        try:
+            text = (path / ("memory.oom_control" if self.version == 1 else "memory.events")).read_text()
+        except OSError:
+            return 0
+        counts = dict(line.split() for line in text.splitlines() if len(line.split()) == 2)
+        return int(counts.get("oom_kill", 0))
+
     def remove(self) -> None:
-        """Remove the cgroup once its last process is gone (they may take a moment to die)."""
-        if self.path is None:
-            return
-        for _ in range(100):
-            try:
-                self.path.rmdir()
-                return
-            except OSError:
-                time.sleep(0.01)
+        """Remove the cgroups once their last process is gone (they may take a moment to die)."""
+        for path in dict.fromkeys(self.paths.values()):
+            for _ in range(100):
+                try:
+                    path.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.01)
 
 
 def nproc_limit() -> int | None:
@@ -257,6 +304,55 @@ def _find_landlock(mode: str) -> tuple[int, str]:
         return 0, f"Landlock could not be probed: {error}"
 
 
-def _pids_cgroup_usable() -> bool:
-    return os.geteuid() == 0 and (PIDS_CGROUP_ROOT / "cgroup.procs").is_file() and os.access(
-        PIDS_CGROUP_ROOT, os.W_OK)
+@functools.cache
+def _cgroups_found() -> tuple[Cgroups | None, str]:
+    """Where sessions' cgroups can be made, or why nowhere: cgroup v1 as root (the
+    controllers' hierarchies writable), or a delegated cgroup v2 subtree (the grader's
+    own cgroup, writable, with the pids and memory controllers enabled below it)."""
+    try:
+        own = dict(line.split(":", 2)[1:] for line in Path("/proc/self/cgroup").read_text().splitlines())
+    except (OSError, ValueError):
+        return None, "no /proc/self/cgroup"
+    if (CGROUP_ROOT / "cgroup.controllers").is_file():  # v2, unified
+        parent = CGROUP_ROOT / own.get("", "/").lstrip("/")
+        try:
+            enabled = (parent / "cgroup.subtree_control").read_text().split()
+        except OSError:
+            return None, f"cgroup v2: {parent} cannot be read; {DELEGATE_V2}"
+        parents = {c: parent for c in ("pids", "memory") if c in enabled}
+        if not parents or not os.access(parent, os.W_OK):
+            return None, f"cgroup v2: no delegated subtree with pids and memory; {DELEGATE_V2}"
+        return Cgroups(2, parents), ""
+    parents = {}
+    for controller in ("pids", "memory"):
+        hierarchy = CGROUP_ROOT / controller
+        mine = next((path for names, path in own.items() if controller in names.split(",")), "/")
+        parent = hierarchy / mine.lstrip("/")
+        if (hierarchy / "cgroup.procs").is_file() and os.access(parent, os.W_OK):
+            parents[controller] = parent / "grade"
+    if not parents:
+        return None, "cgroup v1: the pids and memory hierarchies are not writable (root only)"
+    return Cgroups(1, parents), ""
+
+
+@functools.cache
+def _remove_stale() -> None:
+    """Remove the empty cgroups of sessions whose folder is gone (a grader killed before
+    it could clean up), once per grader process."""
+    for parent in set(_cgroups().parents.values()):
+        for path in parent.glob("grade-*"):
+            if (Path(tempfile.gettempdir()) / path.name).exists():
+                continue  # a session that is running (its folder comes first, its cgroup next)
+            try:
+                if not (path / "cgroup.procs").read_text().strip():
+                    path.rmdir()
+            except OSError:
+                continue
+
+
+def _cgroups() -> Cgroups | None:
+    return _cgroups_found()[0]
+
+
+def _cgroups_reason() -> str:
+    return _cgroups_found()[1] or "not writable"

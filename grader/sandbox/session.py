@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from grader.sandbox.isolation import PidsCgroup, isolation, landlock_rules, nproc_limit, wrap
+from grader.sandbox.isolation import SessionCgroup, isolation, landlock_rules, nproc_limit, wrap
 from grader.sandbox.records import Outcome, decode_outcome
 from grader.sandbox.trace import TRACE_LIMIT, Trace, read_events
 from grader.sandbox.untrusted import SessionFolder, Tampered
@@ -158,6 +158,7 @@ class SessionResult:
     duration_s: float
     error: str = ""
     tampering: list[str] = field(default_factory=list)  # records that were forged or corrupted
+    oom_kills: int = 0  # processes the kernel killed for the session's memory limit
     incomplete: list[int] = field(default_factory=list)  # pids whose trace records were cut short
 
     def __getitem__(self, name: str) -> CallOutcome:
@@ -173,7 +174,7 @@ class RunningSession:
         self.started = time.monotonic()
         self.folder = Path(tempfile.mkdtemp(prefix="grade-"))
         self.files = SessionFolder(self.folder)
-        self.cgroup = PidsCgroup(self.folder.name, isolation())
+        self.cgroup = SessionCgroup(self.folder.name, isolation())
         try:
             self._start(spec)
         except BaseException:  # a failed Popen, a full disk, Ctrl-C: leave nothing behind
@@ -255,7 +256,9 @@ class RunningSession:
             if report.get("error"):
                 kill_stragglers(self.folder)
             try:
-                return self._read(report)
+                result = self._read(report)
+                result.oom_kills = self.cgroup.oom_kills()
+                return result
             except Tampered as tampered:
                 return SessionResult(self.spec, {call.name: CallOutcome(call, "not_run") for call in self.spec.calls},
                                      report.get("worker_pid"), time.monotonic() - self.started,
