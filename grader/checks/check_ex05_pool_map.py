@@ -27,7 +27,7 @@ def plan(rng: random.Random) -> Plan:
 
 
 def test_values(run: Run) -> None:
-    for name in ("three", "other_size", "default", "unordered"):
+    for name in ("unordered", "three", "other_size", "default"):  # the forced order first: the same failure every run
         outcome = run.returned(name)
         run.expect_value(outcome, [x * x for x in outcome.call.args[0]])
 
