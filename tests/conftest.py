@@ -3,6 +3,11 @@
 The test process makes itself a child subreaper, so any process that escapes a grading
 run (a supervisor killed, a daemon that double-forked) is re-parented to it. At the end
 of the session every descendant must be gone; otherwise the run fails and names them.
+
+The tests never depend on the developer's language or on the student's work: every
+``grade`` they start runs with ``GRADE_LANG=en`` (unless a test asks for another
+language), and the starters are graded from a pristine copy (:func:`pristine_starters`),
+never from ``exercises/``, which the student edits.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,13 +27,16 @@ ROOT = Path(__file__).resolve().parents[1]
 PR_SET_CHILD_SUBREAPER = 36
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-goldens", action="store_true",
-                     help="rewrite tests/examples/*/*/expected_results.json from the current grader")
+# The language every grading run of the tests uses, whatever LANG or GRADE_LANG the
+# developer has: the tests compare English texts.
+TEST_LANGUAGE = {"GRADE_LANG": "en"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
     ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    # Also for the subprocesses tests start on their own (not through grade()) and for
+    # the grader code they call in this process; --lang and a test's own env still win.
+    os.environ.update(TEST_LANGUAGE)
 
 
 def descendants(pid: int) -> list[tuple[int, str]]:
@@ -72,12 +81,100 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def grade(*args: str, timeout: float = 120.0, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run the ``grade`` command line (as a student would) in the course folder."""
+    """Run the ``grade`` command line (as a student would) in the course folder, in English
+    (``GRADE_LANG=en``) unless ``env`` or ``--lang`` asks for another language."""
     return subprocess.run([sys.executable, "-m", "grader", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout, stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})})
+                          text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                          env={**os.environ, **TEST_LANGUAGE, **(env or {})})
 
 
 def grade_json(*args: str, timeout: float = 120.0) -> dict:
     completed = grade("--format", "json", *args, timeout=timeout)
     assert completed.returncode in (0, 1), completed.stderr
-    return json.loads(completed.stdout)
+    try:
+        return json.loads(completed.stdout)
+    except json.JSONDecodeError as error:
+        raise AssertionError(f"grade {' '.join(args)} (exit status {completed.returncode}) printed no JSON document "
+                             f"({error}):\nstdout: {completed.stdout[-2000:]!r}\nstderr: {completed.stderr[-4000:]}") from None
+
+
+# --- the starters as shipped ------------------------------------------------------------
+
+STARTERS = "exercises"
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
+    # GIT_DIR and the like (set when pytest runs in a git hook) would point git elsewhere.
+    env = {name: value for name, value in os.environ.items()
+           if name not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX")}
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, env=env, stdin=subprocess.DEVNULL)
+
+
+def starters_ref(root: Path) -> str | None:
+    """The commit the starters are taken from: ``$GRADE_STARTERS_REF`` if set, else
+    ``origin/HEAD`` if it resolves, else ``HEAD``; None when ``root`` is not in a git
+    work tree (or git is missing, or nothing is committed yet)."""
+    if shutil.which("git") is None or _git(root, "rev-parse", "--is-inside-work-tree").returncode != 0:
+        return None
+    explicit = os.environ.get("GRADE_STARTERS_REF")
+    for ref in [explicit] if explicit else ["origin/HEAD", "HEAD"]:
+        resolved = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+        if resolved.returncode == 0:
+            return resolved.stdout.decode().strip()
+    if explicit:
+        raise RuntimeError(f"GRADE_STARTERS_REF={explicit!r} is not a commit of the repository at {root}")
+    return None
+
+
+def materialise_starters(root: Path, dest: Path) -> dict[str, str]:
+    """Copy the starters of the course at ``root`` (``exercises/*.py``) into ``dest`` as
+    shipped, whatever the student has done to them, and say where each came from.
+
+    Per file, first match wins:
+
+    1. the file at the git ref ``$GRADE_STARTERS_REF``, if that variable is set (a ref
+       that does not resolve is an error);
+    2. else the file at ``origin/HEAD``, if that ref resolves;
+    3. else the file at ``HEAD``;
+    4. the working-tree file, when the ref does not have it (a new exercise not
+       committed yet) or ``root`` is not in a git repository.
+
+    A starter the student deleted is restored from the ref. Returns
+    ``{file name: commit it came from, or "working tree"}``.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    sources: dict[str, str] = {}
+    commit = starters_ref(root)
+    if commit is not None:
+        # ``./`` makes the path relative to ``root``, which need not be the repository's top.
+        listed = _git(root, "ls-tree", "-z", "--name-only", commit, f"./{STARTERS}/")
+        if listed.returncode != 0:
+            raise RuntimeError(f"git ls-tree {commit}: {listed.stderr.decode().strip()}")
+        for path in filter(None, listed.stdout.decode().split("\0")):
+            name = Path(path).name
+            if name.endswith(".py"):
+                blob = _git(root, "cat-file", "blob", f"{commit}:./{STARTERS}/{name}")
+                if blob.returncode != 0:
+                    raise RuntimeError(f"git cat-file {commit}:{STARTERS}/{name}: {blob.stderr.decode().strip()}")
+                (dest / name).write_bytes(blob.stdout)
+                sources[name] = commit
+    for path in sorted((root / STARTERS).glob("*.py")):
+        if path.name not in sources:
+            shutil.copyfile(path, dest / path.name)
+            sources[path.name] = "working tree"
+    return sources
+
+
+@pytest.fixture(scope="session")
+def pristine_starters(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding the course's starters as shipped, for ``grade --submission``.
+
+    Each ``exercises/<module>.py`` is, first match wins: the version at the git ref
+    ``$GRADE_STARTERS_REF`` if that variable is set; else at ``origin/HEAD`` if that
+    ref resolves; else at ``HEAD``; the working-tree file when that ref does not have
+    the file (a new exercise not committed yet) or the checkout is not a git repository.
+    So the starter tests pass whatever the student has done to ``exercises/``.
+    """
+    folder = tmp_path_factory.mktemp("starters")
+    materialise_starters(ROOT, folder)
+    return folder

@@ -36,7 +36,8 @@ def test_json_document_follows_the_schema() -> None:
     completed = grade("3", "--solution", "--start-method", "spawn", "--format", "json")
     assert completed.returncode == 0
     report = json.loads(completed.stdout)
-    assert set(report) == {"schema", "status", "score", "max_score", "exercises"}
+    assert set(report) == {"schema", "status", "score", "max_score", "seed", "exercises"}
+    assert isinstance(report["seed"], int)
     assert report["schema"] == "grade/1" and report["status"] == "passed"
     (exercise,) = report["exercises"]
     assert set(exercise) >= {"id", "slug", "status", "score", "max_score", "duration_s", "checks"}
@@ -45,8 +46,8 @@ def test_json_document_follows_the_schema() -> None:
         assert check["start_method"] == "spawn"
 
 
-def test_exit_status_is_1_when_anything_failed() -> None:
-    completed = grade("3", "--start-method", "fork")
+def test_exit_status_is_1_when_anything_failed(pristine_starters: Path) -> None:
+    completed = grade("3", "--start-method", "fork", "--submission", str(pristine_starters))
     assert completed.returncode == 1
     assert "FAILED" in completed.stdout and "Hint:" in completed.stdout
 
@@ -85,8 +86,8 @@ def test_a_missing_function_is_named(tmp_path: Path) -> None:
     assert "Your module ex03_queue.py has no function collect()." in messages
 
 
-def test_feedback_in_chinese() -> None:
-    completed = grade("3", "--start-method", "fork", "--lang", "zh")
+def test_feedback_in_chinese(pristine_starters: Path) -> None:
+    completed = grade("3", "--start-method", "fork", "--lang", "zh", "--submission", str(pristine_starters))
     assert "未通过" in completed.stdout and "期望" in completed.stdout
 
 

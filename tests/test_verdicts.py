@@ -80,10 +80,11 @@ def test_a_check_that_was_not_graded_makes_its_exercise_an_error(tmp_path: Path,
     assert "not graded" in checks["test_not_graded"]["message"] or "no result" in checks["test_not_graded"]["message"]
 
 
-def test_the_seed_is_shown_and_reproduces_the_run() -> None:
-    first = grade_json("exercise-3", "--start-method", "fork")
+def test_the_seed_is_shown_and_reproduces_the_run(pristine_starters: Path) -> None:
+    starter = ("exercise-3", "--start-method", "fork", "--submission", str(pristine_starters))
+    first = grade_json(*starter)
     assert isinstance(first["seed"], int)
-    again = grade_json("exercise-3", "--start-method", "fork", "--seed", str(first["seed"]))
+    again = grade_json(*starter, "--seed", str(first["seed"]))
     assert again["seed"] == first["seed"]
 
     def verdicts(report: dict) -> list:

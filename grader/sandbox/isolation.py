@@ -47,6 +47,7 @@ from grader.sandbox.boot import _grade_landlock
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 MAX_PROCESSES = 256  # per session: processes and threads of the submission
 SESSION_MEMORY = 3 * 1024**3 // 2  # per session, all its processes together (1 GiB per process besides)
+STALE_CGROUP_S = 3600.0  # a session's cgroup older than this, empty and without its folder, is left over
 DELEGATE_V2 = "run grade under a delegated cgroup, e.g. systemd-run --user --scope -p Delegate=yes grade ..."
 ROOT_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 MODES = ("auto", "bubblewrap", "landlock", "process")
@@ -224,13 +225,14 @@ class SessionCgroup:
                   "memory": ("memory.limit_in_bytes" if self.version == 1 else "memory.max", SESSION_MEMORY)}
         for controller, parent in (iso.cgroups.parents.items() if iso.cgroups else ()):
             path = parent / f"grade-{name}"
-            try:
+            try:  # a limit the machine offers is never silently missing: no session without it
                 path.mkdir(parents=self.version == 1, exist_ok=self.version == 2)
+                self.paths[controller] = path
                 file, value = limits[controller]
                 (path / file).write_text(str(value))
-                self.paths[controller] = path
-            except OSError:
-                continue
+            except OSError as error:
+                self.remove()
+                raise OSError(f"the {controller} cgroup of the session could not be made: {error}") from error
 
     def enter(self) -> None:
         """Move the calling process into the cgroups (run in the child, before exec)."""
@@ -341,10 +343,10 @@ def _remove_stale() -> None:
     it could clean up), once per grader process."""
     for parent in set(_cgroups().parents.values()):
         for path in parent.glob("grade-*"):
-            if (Path(tempfile.gettempdir()) / path.name).exists():
-                continue  # a session that is running (its folder comes first, its cgroup next)
-            try:
-                if not (path / "cgroup.procs").read_text().strip():
+            try:  # another grader's session may be starting: only old, empty and folder-less ones
+                if (path.stat().st_mtime < time.time() - STALE_CGROUP_S
+                        and not (Path(tempfile.gettempdir()) / path.name).exists()
+                        and not (path / "cgroup.procs").read_text().strip()):
                     path.rmdir()
             except OSError:
                 continue
