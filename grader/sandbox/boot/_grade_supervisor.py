@@ -200,6 +200,8 @@ def _follow(worker: dict, request: dict, result: dict) -> None:
                 os.write(worker["go"], b"go\n")
             else:
                 result["tampering"].append(f"the worker sent an unexpected message: {message[:80]!r}")
+            if time.monotonic() < deadline:
+                continue  # read every message sent before looking at an exit (one per packet)
         exit_status = _poll_exit(worker["pid"])
         if exit_status is not None:
             result["worker_exit"] = exit_status
