@@ -20,7 +20,7 @@ def collect(ns):
     processes = [mp.Process(target=hog, args=(q, i, n)) for i, n in enumerate(ns)]
     for p in processes:
         p.start()
-    results = [q.get(timeout=3) for _ in processes]
+    results = [q.get() for _ in processes]
     for p in processes:
         p.join()
     return [value for _, value in sorted(results)]
