@@ -166,3 +166,26 @@ def test_shared_memory_segments_are_traced(tmp_path: Path) -> None:
     assert result["keep"].trace.shared_memory_left() == [result["keep"].value]
     assert result["tidy"].trace.shared_memory_left() == []
     run_session(SessionSpec("shm", path, "fork", (Call("c", "clean_up", (result["keep"].value,)),), 5.0))
+
+
+@pytest.mark.parametrize("failure", ["cgroup", "popen"])
+def test_a_session_that_cannot_start_leaves_nothing(submission: Path, failure: str, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import tempfile
+
+    from grader.sandbox import session as session_module
+
+    def refuse(*args, **kwargs):
+        raise OSError(f"{failure} refused")
+
+    folders = tmp_path / "sessions"
+    folders.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folders))
+    if failure == "cgroup":
+        monkeypatch.setattr(session_module, "SessionCgroup", refuse)
+    else:
+        monkeypatch.setattr(subprocess, "Popen", refuse)
+    with pytest.raises(OSError, match="refused"):
+        start_session(SessionSpec("mod", submission, "fork", (Call("p", "pair"),), 5.0))
+    assert not list(folders.iterdir())

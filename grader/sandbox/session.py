@@ -174,10 +174,11 @@ class RunningSession:
         self.started = time.monotonic()
         self.folder = Path(tempfile.mkdtemp(prefix="grade-"))
         self.files = SessionFolder(self.folder)
-        self.cgroup = SessionCgroup(self.folder.name, isolation())
+        self.cgroup: SessionCgroup | None = None
         try:
+            self.cgroup = SessionCgroup(self.folder.name, isolation())
             self._start(spec)
-        except BaseException:  # a failed Popen, a full disk, Ctrl-C: leave nothing behind
+        except BaseException:  # no cgroup, a failed Popen, a full disk, Ctrl-C: leave nothing behind
             self._clean_up()
             raise
 
@@ -268,7 +269,8 @@ class RunningSession:
 
     def _clean_up(self) -> None:
         self.files.close()
-        self.cgroup.remove()
+        if self.cgroup is not None:
+            self.cgroup.remove()
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def _read(self, report: dict) -> SessionResult:
