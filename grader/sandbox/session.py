@@ -438,8 +438,7 @@ def _parse_supervisor(out: bytes, err: bytes, returncode: int | None, key: bytes
     report, _, signature = out[:REPORT_LIMIT].rstrip(b"\n").rpartition(b"\n")
     expected = hmac.new(key, report, hashlib.sha256).hexdigest().encode()
     if report and hmac.compare_digest(signature, expected):
-        data = json.loads(report)
-        return data
+        return json.loads(report)
     if returncode == 0 and out:
         return {"calls": [], "error": "the sandbox supervisor's report was forged", "tampering": [
             "the report of the sandbox supervisor was forged (someone else wrote on its output)"]}

@@ -37,7 +37,6 @@ import resource
 import select
 import signal
 import socket
-import struct
 import sys
 import time
 
@@ -96,7 +95,7 @@ def _start_worker(request: dict) -> dict:
     control_read, control_write = control_socket.detach(), worker_socket.detach()
     go_read, go_write = os.pipe()
     release_read, release_write = os.pipe()  # the worker waits on it until it is traced
-    landlock = _load_landlock() if request.get("landlock") else None
+    landlock = _load("_grade_landlock") if request.get("landlock") else None
     pid = os.fork()
     if pid == 0:  # the worker, until exec
         try:
@@ -137,10 +136,6 @@ def _start_worker(request: dict) -> dict:
     tracer = TRACING.Tracer(pid, release_write)
     TRACER = tracer if tracer.start() else None
     return {"pid": pid, "control": control_read, "go": go_write, "tracer_error": tracer.error}
-
-
-def _load_landlock():
-    return _load("_grade_landlock")
 
 
 def _load(name: str):
@@ -185,8 +180,8 @@ def _follow(worker: dict, request: dict, result: dict) -> None:
             elif words[:1] == ["ready"] and helpers is None and current is None and not result["calls"]:
                 helpers = _verified_helpers(worker["pid"], words[1:])
                 result["helpers"] = sorted(helpers)
-            elif words[:1] == ["start"] and current is None and _start_message(words):
-                index, worker_t0 = _start_message(words)
+            elif words[:1] == ["start"] and current is None and (start := _start_message(words)):
+                index, worker_t0 = start
                 current = {"index": index, "t0": time.monotonic(), "t": None, "leaks": [],
                            "worker_t0": worker_t0}
                 result["calls"].append(current)
@@ -217,11 +212,7 @@ def _follow(worker: dict, request: dict, result: dict) -> None:
 def _receive(control: socket.socket) -> tuple[bytes | None, int | None]:
     """One message and the pid of the process that sent it (stamped by the kernel);
     (None, None) at the end of the stream."""
-    message, ancillary, _, _ = control.recvmsg(MESSAGE_BYTES, socket.CMSG_SPACE(struct.calcsize("iII")))
-    sender = None
-    for level, kind, data in ancillary:
-        if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
-            sender = struct.unpack("iII", data[:struct.calcsize("iII")])[0]
+    message, sender = TRACING.receive_with_sender(control, MESSAGE_BYTES)
     if not message and sender is None:
         return None, None
     return message, sender

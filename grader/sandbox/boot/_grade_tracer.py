@@ -145,6 +145,19 @@ def _tgid_of(task: int) -> int:
     return task
 
 
+def receive_with_sender(sock, size: int) -> tuple[bytes, int | None]:
+    """One message of a Unix socket with ``SO_PASSCRED`` set, and the pid of the process
+    that sent it, as the kernel stamped it (None if no credentials came with it)."""
+    import socket
+    import struct
+
+    ucred = struct.calcsize("iII")
+    data, ancillary, _, _ = sock.recvmsg(size, socket.CMSG_SPACE(ucred))
+    sender = next((struct.unpack("iII", cmsg[:ucred])[0] for level, kind, cmsg in ancillary
+                   if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS), None)
+    return data, sender
+
+
 class TraceReceiver:
     """Receives the trace records of every process of the sandbox on one datagram
     socket, each stamped by the kernel with the pid of the process that sent it
@@ -175,22 +188,16 @@ class TraceReceiver:
         self.thread.start()
 
     def _run(self) -> None:
-        import socket
-        import struct
-
-        ucred = struct.calcsize("iII")
         self.socket.settimeout(0.05)
         while True:
             try:
-                data, ancillary, _, _ = self.socket.recvmsg(65536, socket.CMSG_SPACE(ucred))
+                data, sender = receive_with_sender(self.socket, 65536)
             except TimeoutError:
                 if self.stopping:
                     return  # nothing left in the queue, and nobody left to send
                 continue
             except OSError:
                 return
-            sender = next((struct.unpack("iII", cmsg[:ucred])[0] for level, kind, cmsg in ancillary
-                           if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS), None)
             if sender is None:
                 continue
             size = self.sizes.get(sender, 0) + len(data)
