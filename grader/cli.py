@@ -78,9 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     language = resolve_language(args.lang)
     iso = isolation()
-    if iso.notice():  # once, when a wall the mode asks for is missing
-        print(iso.notice() if iso.walls else text("isolation.fallback", language, reason=iso.missing()),
-              file=sys.stderr)
+    if notice := iso.notice(language):  # once, when a wall the mode asks for is missing
+        print(notice, file=sys.stderr)
     try:
         report = run(options)
     except (UsageError, ManifestError) as error:

@@ -7,6 +7,7 @@ wall 6.7, its signal scoping 6.12)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, grade_json
+from grader.i18n import text
 from grader.sandbox.boot import _grade_landlock
 from grader.sandbox.isolation import isolation
 
@@ -217,6 +219,22 @@ def test_version_says_which_walls_are_up(mode: str) -> None:
     assert bubblewrap.startswith("  bubblewrap: ") and landlock.startswith("  Landlock: ")
     if mode == "process":
         assert "process-level sandbox only" in second
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_notice_names_every_missing_wall_and_unobserved_process_facts(language: str) -> None:
+    degraded = dataclasses.replace(isolation(), bwrap=None, reason="bubblewrap (bwrap) is not installed",
+                                   landlock=0, landlock_reason="no Landlock", mode="auto",
+                                   ptrace_reason="ptrace is refused here: Operation not permitted")
+    notice = degraded.notice(language)
+    for said in ("bubblewrap (bwrap) is not installed", "no Landlock", "Operation not permitted",
+                 text("isolation.process_only", language)):
+        assert said in notice
+    assert "process facts: not observed (ptrace is refused here" in degraded.summary()
+    whole = dataclasses.replace(degraded, bwrap="/usr/bin/bwrap", landlock=7, ptrace_reason="")
+    assert whole.notice(language) == ""
+    chosen = dataclasses.replace(whole, bwrap=None, landlock=0, mode="process")
+    assert chosen.notice(language) == text("isolation.notice", language, up=text("isolation.process_only", language))
 
 
 def _accept(server: socket.socket):

@@ -27,11 +27,13 @@ default, both where available; ``bubblewrap`` or ``landlock``, that one only;
 
 Which walls are up, and why the others are not, is decided once per grader process
 (:func:`isolation`); :meth:`Isolation.notice` says it once to the user when a wall is
-missing, :meth:`Isolation.summary` for ``grade --version``.
+missing or ptrace is refused (process facts then cannot be observed: see
+``boot/_grade_tracer.py``), :meth:`Isolation.summary` for ``grade --version``.
 """
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import os
 import shutil
@@ -42,7 +44,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.sandbox.boot import _grade_landlock
+from grader.i18n import text
+from grader.sandbox.boot import _grade_landlock, _grade_tracer
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 MAX_PROCESSES = 256  # per session: processes and threads of the submission
@@ -53,6 +56,8 @@ ROOT_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 MODES = ("auto", "bubblewrap", "landlock", "process")
 INSTALL_BWRAP = ("to add it: sudo apt-get install bubblewrap (Debian, Ubuntu) or sudo dnf install bubblewrap "
                  "(Fedora)")
+UNOBSERVED = ("the records the submission's processes write about themselves are believed as written; "
+              "allow ptrace (kernel.yama.ptrace_scope 0 or 1, no seccomp filter against it) for verified ones")
 INSTALL_LANDLOCK = "it needs Linux 5.13 or later with Landlock enabled (6.12 or later for all of its walls)"
 # What the worker may write besides its session folder: /dev/null, where output is thrown
 # away, and (by name, without listing it: other sessions' files stay out of sight)
@@ -70,6 +75,7 @@ class Isolation:
     landlock: int = 0  # the Landlock ABI applied to the worker (0: not applied)
     landlock_reason: str = ""  # why Landlock is not used ('' when it is)
     mode: str = "auto"  # GRADE_ISOLATION
+    ptrace_reason: str = ""  # why process facts cannot be observed ('' when they can)
 
     @property
     def pids_cgroup(self) -> bool:
@@ -119,25 +125,27 @@ class Isolation:
         lines.append("  memory limit: 1 GiB per process (RLIMIT_AS)" + (
             f", {SESSION_MEMORY // 1024**2} MiB per session (a memory cgroup)" if self.memory_cgroup else
             f"; no memory cgroup per session ({_cgroups_reason()})"))
+        lines.append("  process facts: " + (f"not observed ({self.ptrace_reason}): {UNOBSERVED}"
+                                             if self.ptrace_reason else
+                                             "observed with ptrace (every fork, exec and exit in the sandbox)"))
         return "\n".join(lines)
 
-    def missing(self) -> str:
-        """Why the walls the mode asks for are not up ('' when they are)."""
-        reasons = [self.reason] if not self.bwrap and self.mode in ("auto", "bubblewrap") else []
-        reasons += [self.landlock_reason] if not self.landlock and self.mode in ("auto", "landlock") else []
-        return " and ".join(reasons)
-
-    def notice(self) -> str:
-        """What to say once on stderr: '' when every wall the mode asks for is up."""
+    def notice(self, language: str = "en") -> str:
+        """What to say once on stderr: '' when every wall the mode asks for is up (at
+        least one) and process facts are observed."""
         missing = []
         if not self.bwrap and self.mode in ("auto", "bubblewrap"):
-            missing.append(f"Missing: bubblewrap ({self.reason}); {INSTALL_BWRAP}.")
+            missing.append(text("isolation.missing", language, wall="bubblewrap", reason=self.reason,
+                                remedy=INSTALL_BWRAP))
         if not self.landlock and self.mode in ("auto", "landlock"):
-            missing.append(f"Missing: Landlock ({self.landlock_reason}); {INSTALL_LANDLOCK}.")
-        if not missing:
+            missing.append(text("isolation.missing", language, wall="Landlock", reason=self.landlock_reason,
+                                remedy=INSTALL_LANDLOCK))
+        if self.ptrace_reason:
+            missing.append(text("isolation.unobserved", language, reason=self.ptrace_reason))
+        if not missing and self.walls:
             return ""
-        up = " + ".join(self.walls) if self.walls else "the process-level sandbox only"
-        return f"grade: note: submissions run under {up}. " + " ".join(missing)
+        up = " + ".join(self.walls) if self.walls else text("isolation.process_only", language)
+        return " ".join([text("isolation.notice", language, up=up), *missing])
 
 
 _LANDLOCK_WORDS = {
@@ -158,7 +166,7 @@ def isolation() -> Isolation:
         mode = "auto"
     bwrap, reason = _find_bwrap(mode)
     landlock, landlock_reason = _find_landlock(mode)
-    return Isolation(bwrap, reason, _cgroups(), landlock, landlock_reason, mode)
+    return Isolation(bwrap, reason, _cgroups(), landlock, landlock_reason, mode, _find_ptrace())
 
 
 def landlock_rules(folder: Path, boot_dir: Path, iso: Isolation) -> dict | None:
@@ -295,6 +303,28 @@ def _find_bwrap(mode: str) -> tuple[str | None, str]:
     if probe.returncode != 0:
         return None, f"bubblewrap was refused here: {probe.stderr.strip()[:200]}"
     return path, ""
+
+
+def _find_ptrace() -> str:
+    """'' when a process may trace its own children here (what the supervisor's tracer
+    does), else why not: a child is seized with ``PTRACE_SEIZE`` and let go."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.ptrace.restype = ctypes.c_long
+    libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+    hold, release = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # wait to be let go, then leave without running anything of the grader
+        os.close(release)
+        os.read(hold, 1)
+        os._exit(0)
+    os.close(hold)
+    try:
+        if libc.ptrace(_grade_tracer.PTRACE_SEIZE, pid, None, None) != 0:
+            return f"ptrace is refused here: {os.strerror(ctypes.get_errno())}"
+        return ""
+    finally:
+        os.close(release)
+        os.waitpid(pid, 0)
 
 
 def _find_landlock(mode: str) -> tuple[int, str]:
