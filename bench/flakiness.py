@@ -8,39 +8,31 @@ method alone, and count the verdict of every check.
 
 A sound check gives the same verdict on every run: a wrong submission fails the same
 checks N/N, the solution passes N/N. Each run draws new inputs (a new seed), as a
-student's runs do. Prints one table row per submission, check and start method; a row
+student's runs do; the runs are ``grade --stress N``'s, one after the other. Prints one table row per submission, check and start method; a row
 whose verdicts differ between runs is marked FLAKY and the script exits with status 1.
 """
 
 from __future__ import annotations
 
 import argparse
-import collections
 import json
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 METHODS = ("fork", "spawn", "forkserver")
 
 
-def grade(target: list[str], method: str) -> dict:
-    completed = subprocess.run([sys.executable, "-m", "grader", *target, "--format", "json",
-                                "--start-method", method], cwd=ROOT, capture_output=True, text=True, timeout=600)
-    (exercise,) = json.loads(completed.stdout)["exercises"]
-    return exercise
-
-
-def measure(target: list[str], method: str, runs: int, jobs: int) -> dict[str, collections.Counter]:
-    verdicts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
-    with ThreadPoolExecutor(jobs) as pool:
-        for exercise in pool.map(lambda _: grade(target, method), range(runs)):
-            verdicts["(exercise)"][exercise["status"]] += 1
-            for check in exercise["checks"]:
-                verdicts[check["name"]][check["status"]] += 1
-    return verdicts
+def measure(target: list[str], method: str, runs: int) -> dict[str, dict[str, int]]:
+    """Per check, how many runs gave each verdict (``grade --stress``, this start method alone)."""
+    completed = subprocess.run([sys.executable, "-m", "grader", *target, "--stress", str(runs), "--format", "json",
+                                "--start-method", method], cwd=ROOT, capture_output=True, text=True, timeout=3600)
+    try:
+        document = json.loads(completed.stdout)
+    except json.JSONDecodeError:
+        raise SystemExit(f"grade {' '.join(target)} --stress printed no JSON:\n{completed.stderr[-3000:]}") from None
+    return {check["name"]: check["verdicts"] for check in document["checks"]}
 
 
 def main() -> int:
@@ -50,7 +42,6 @@ def main() -> int:
     parser.add_argument("--solution", action="store_true", help="grade the exercise's reference solution")
     parser.add_argument("--start-method", action="append", choices=METHODS, dest="methods",
                         help="only these start methods (default: each of the three, alone)")
-    parser.add_argument("-j", "--jobs", type=int, default=1, help="gradings at once (2 cores: 1 is the honest figure)")
     parser.add_argument("--markdown", action="store_true", help="print a markdown table")
     args = parser.parse_args()
     flaky = False
@@ -65,10 +56,11 @@ def main() -> int:
             name, command = f"{target} ({'solution' if args.solution else 'starter'})", [target] + (
                 ["--solution"] if args.solution else [])
         for method in args.methods or METHODS:
-            for check, counter in measure(command, method, args.runs, args.jobs).items():
+            for check, counter in measure(command, method, args.runs).items():
                 stable = len(counter) == 1
                 flaky |= not stable
-                verdicts = ", ".join(f"{status} {count}/{args.runs}" for status, count in counter.most_common())
+                verdicts = ", ".join(f"{status} {count}/{args.runs}"
+                                     for status, count in sorted(counter.items(), key=lambda item: -item[1]))
                 rows.append((name, check, method, verdicts, "" if stable else "FLAKY"))
                 if not args.markdown:
                     print(f"{name:<45} {check:<45} {method:<11} {verdicts}  {rows[-1][-1]}", flush=True)

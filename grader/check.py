@@ -12,17 +12,20 @@ taking the ``run`` fixture (one :class:`Run` per start method)::
         run.expect_value(outcome, expected)
 
 A failed expectation raises :class:`CheckFailed` with a message for the student, built
-from the catalogue in the student's language.
+from the catalogue in the student's language. The failure carries its *causes*: the
+catalogue keys its message was built from, most telling first (``run.fail("ex08.lost_updates",
+why=run.t("ex08.own_lock"))`` has the causes ``ex08.own_lock``, ``ex08.lost_updates``); the
+hints of ``exercises.yaml`` tied to a cause are the ones shown after the failure.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NoReturn
 
 from grader import diagnose
-from grader.diagnose import show
+from grader.diagnose import Said, causes_of, show
 from grader.i18n import text
 from grader.manifest import Exercise
 from grader.results import Status
@@ -30,7 +33,7 @@ from grader.sandbox import Align, Call, CallOutcome, Order, Ref, SessionResult
 from grader.sandbox.boot._grade_values import encode
 from grader.sandbox.isolation import SESSION_MEMORY
 
-__all__ = ["Align", "Call", "CheckFailed", "Order", "Plan", "Ref", "Run", "encode", "release_order"]
+__all__ = ["Align", "Call", "CheckFailed", "Order", "Plan", "Ref", "Run", "Said", "encode", "release_order"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class Plan:
     align: Align | None = None
     order: Order | None = None
     timeout_s: float | None = None  # per call; default: the manifest's timeout
+    timed: bool = False  # measures speed: its sessions run alone (see grader.scheduler)
 
 
 def release_order(keys: list, rng: random.Random, values: list | None = None) -> tuple:
@@ -68,12 +72,16 @@ def release_order(keys: list, rng: random.Random, values: list | None = None) ->
 
 
 class CheckFailed(Exception):
-    """A check did not pass; ``str()`` is the student-facing message."""
+    """A check did not pass; ``str()`` is the student-facing message, ``causes`` the
+    catalogue keys it was made from, most telling first (by default, the message's own
+    when it is a :class:`Said`)."""
 
-    def __init__(self, message: str, status: Status = Status.FAILED, output: str = "") -> None:
+    def __init__(self, message: str, status: Status = Status.FAILED, output: str = "",
+                 causes: tuple[str, ...] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.output = output
+        self.causes = causes_of(message) if causes is None else causes
 
 
 @dataclass
@@ -84,13 +92,17 @@ class Run:
     start_method: str
     session: SessionResult
     language: str
+    read: list[str] = field(default_factory=list)  # the calls the current check looked at, in order
 
-    def t(self, key: str, **params: object) -> str:
-        return text(key, self.language, **params)
+    def t(self, key: str, **params: object) -> Said:
+        """The catalogue's text ``key`` in the student's language; it remembers ``key``
+        (and the keys of the texts in ``params``) as its causes."""
+        return Said.of(text(key, self.language, **params), key, params)
 
     def fail(self, key: str, outcome: CallOutcome | None = None, **params: object) -> NoReturn:
         """Fail the check with the catalogue entry ``key`` (it raises: a failure cannot
-        be built and then forgotten)."""
+        be built and then forgotten). A parameter made with :meth:`t` (``why=run.t(...)``)
+        names the cause, and selects the hints tied to it."""
         output = ""
         if outcome is not None:
             output = _output(outcome)
@@ -107,13 +119,24 @@ class Run:
                                      limit=diagnose.megabytes(SESSION_MEMORY)))
 
     def outcome(self, name: str) -> CallOutcome:
+        if name not in self.read:
+            self.read.append(name)
         return self.session[name]
+
+    def output_read(self) -> str:
+        """What the submission printed during the calls the current check looked at
+        (each excerpt headed by its call when there are several)."""
+        parts = [(describe_call(self.session[name]), _output(self.session[name])) for name in self.read]
+        parts = [(call, output) for call, output in parts if output.strip()]
+        if len(parts) == 1:
+            return parts[0][1]
+        return "\n".join(f"[{call}]\n{output}" for call, output in parts)
 
     def finished(self, name: str) -> CallOutcome:
         """The call's outcome, which must have finished (returned, raised or exited),
         with every pool it created cleaned up, no shared memory segment and no process
         left behind; otherwise the check fails with a diagnosis."""
-        outcome = self.session[name]
+        outcome = self.outcome(name)
         problem = diagnose.unfinished(outcome, self)
         if problem is not None:
             raise problem
@@ -130,7 +153,9 @@ class Run:
         if outcome.leaks:
             message = diagnose.leaks(outcome, self)
             if outcome.status == "raised":  # the exception is the news; the leftovers follow from it
-                message = diagnose.did_not_return(outcome, self) + "\n" + message
+                raised = diagnose.did_not_return(outcome, self)
+                raise CheckFailed(raised + "\n" + message, output=_output(outcome),
+                                  causes=causes_of(raised, message))
             raise CheckFailed(message, output=_output(outcome))
         return outcome
 

@@ -1,21 +1,41 @@
-"""``grade``: the command line. It validates arguments and calls :func:`grader.runner.run`."""
+"""``grade``: the command line. It validates arguments and calls one function per command.
+
+``grade [EXERCISE...]`` grades (:func:`grader.runner.run`); ``grade COMMAND ...`` runs one
+of :data:`~grader.manifest.COMMANDS` (``list``, ``next``, ``show``, ``hint``, ``watch``,
+``reset``, ``solution``). Exit status: 0 when everything selected passed (or the command
+did what was asked), 1 when anything failed (or the command could not do it), 2 for a
+usage error, 130 when interrupted.
+"""
 
 from __future__ import annotations
 
 import argparse
 import ctypes
+import dataclasses
+import json
 import sys
 from pathlib import Path
-
 from grader import __version__
 from grader.i18n import resolve_language, text
-from grader.manifest import START_METHODS, ManifestError, find_course_root
-from grader.report import render_json, render_text
-from grader.results import Status
+from grader.manifest import COMMANDS, START_METHODS, Course, Exercise, ManifestError, find_course_root, load_course
+from grader.progress import load_state
+from grader.report import render_json
+from grader.results import Report, Status
 from grader.runner import Options, UsageError, run
 from grader.sandbox.isolation import isolation
+from grader.terminal import Terminal
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+PR_SET_DUMPABLE = 4
+COMMAND_HELP = {
+    "list": "every exercise with its state, and the next one to do",
+    "next": "grade the first exercise not passed yet",
+    "show": "the instructions and contract of an exercise",
+    "hint": "the next hint of an exercise (one more each time)",
+    "watch": "re-grade an exercise each time its file is saved, and move on when it passes",
+    "reset": "restore an exercise's starter (your file is backed up first)",
+    "solution": "the reference solution of an exercise you have passed",
+}
 
 
 class _Version(argparse.Action):
@@ -26,11 +46,32 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lang", choices=("en", "zh"), help="language of the feedback "
+                        "(default: GRADE_LANG, then LANG)")
+    parser.add_argument("--course", type=Path, metavar="DIR",
+                        help="the course folder (default: the nearest folder with exercises.yaml)")
+
+
+def _add_grading(parser: argparse.ArgumentParser, formats: bool = True) -> None:
+    if formats:
+        parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    parser.add_argument("--start-method", action="append", default=[], choices=START_METHODS,
+                        dest="start_methods", metavar="METHOD",
+                        help="only this start method (repeatable): fork, spawn or forkserver")
+    parser.add_argument("--seed", type=int, help="seed of the random inputs (to reproduce a run)")
+    _add_common(parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The grading command: ``grade [EXERCISE...] [options]``."""
+    commands = "\n".join(f"  grade {name:<9} {COMMAND_HELP[name]}" for name in COMMANDS)
     parser = argparse.ArgumentParser(
-        prog="grade",
-        description="Grade multiprocessing exercises. With no EXERCISE, grade them all in order.",
-        epilog="Exit status: 0 when everything selected passed, 1 when anything failed, 2 for a usage error.",
+        prog="grade", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Grade multiprocessing exercises. With no EXERCISE, grade them all in order.\n\n"
+                    f"Commands (grade COMMAND --help for each):\n{commands}",
+        epilog="Exit status: 0 when everything selected passed, 1 when anything failed, 2 for a usage error, "
+               "130 when interrupted.",
     )
     parser.add_argument("--version", action=_Version, nargs=0,
                         help="show the version and the isolation walls in force, then exit")
@@ -41,58 +82,213 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a file standing for the exercise's module, or a folder of modules "
                              "(default: exercises/)")
     source.add_argument("--solution", action="store_true", help="grade the reference solutions")
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
-    parser.add_argument("--start-method", action="append", default=[], choices=START_METHODS,
-                        dest="start_methods", metavar="METHOD",
-                        help="only this start method (repeatable): fork, spawn or forkserver")
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                         help="grade N exercises in parallel (pytest-xdist)")
-    parser.add_argument("--seed", type=int, help="seed of the random inputs (to reproduce a run)")
-    parser.add_argument("--lang", choices=("en", "zh"), help="language of the feedback "
-                        "(default: GRADE_LANG, then LANG)")
-    parser.add_argument("--course", type=Path, metavar="DIR",
-                        help="the course folder (default: the nearest folder with exercises.yaml)")
+    parser.add_argument("--stress", type=int, metavar="RUNS",
+                        help="grade RUNS times with new inputs each time and show how often each check passed "
+                             "(a race that bites only sometimes)")
+    _add_grading(parser)
     return parser
 
 
-PR_SET_DUMPABLE = 4
+def build_command_parser(name: str) -> argparse.ArgumentParser:
+    """The parser of ``grade NAME`` (one of :data:`COMMANDS`)."""
+    parser = argparse.ArgumentParser(prog=f"grade {name}", description=COMMAND_HELP[name][0].upper()
+                                     + COMMAND_HELP[name][1:] + ".")
+    if name in ("show", "hint", "reset", "solution"):
+        parser.add_argument("exercise", metavar="EXERCISE", help="exercise id (exercise-3), number (3) or slug (queue)")
+    if name == "watch":
+        parser.add_argument("exercise", metavar="EXERCISE", nargs="?",
+                            help="the exercise to start with (default: the first one not passed)")
+    if name == "reset":
+        parser.add_argument("-y", "--yes", action="store_true", help="do not ask before replacing the file")
+    if name in ("next", "watch"):
+        _add_grading(parser, formats=name == "next")
+    else:
+        _add_common(parser)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line (on Linux: :mod:`grader.__main__` checks that first)."""
     # Not dumpable: a submission running as the same (non-root) user cannot read this
     # process's environment or memory, nor open its output, through /proc.
     ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in COMMANDS:
+        return _command(argv[0], argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("-j/--jobs must be at least 1")
+    if args.stress is not None and not 1 <= args.stress <= 1000:
+        parser.error("--stress takes a number of runs from 1 to 1000")
     if args.submission is not None and not args.submission.exists():
         parser.error(f"--submission {args.submission}: no such file or folder")
-    root = args.course or find_course_root()
-    if root is None:
-        parser.error("no exercises.yaml here or above: run grade inside the course folder, or pass --course")
     options = Options(
-        course_root=root, selection=tuple(args.exercises), submission=args.submission,
+        course_root=_course_root(parser, args), selection=tuple(args.exercises), submission=args.submission,
         solution=args.solution, start_methods=tuple(args.start_methods), jobs=args.jobs,
         seed=args.seed, language=args.lang,
     )
-    language = resolve_language(args.lang)
-    iso = isolation()
-    if notice := iso.notice(language):  # once, when a wall the mode asks for is missing
+    if args.stress is not None:
+        return stress_test(options, args.stress, args.format)
+    return grade(options, args.format)
+
+
+def _course_root(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Path:
+    root = args.course or find_course_root()
+    if root is None:
+        parser.error("no exercises.yaml here or above: run grade inside the course folder, or pass --course")
+    return root
+
+
+def grade(options: Options, output_format: str = "text", terminal: Terminal | None = None,
+          announce: bool = True) -> int:
+    """Grade, print the report, remember the student's progress; the exit status.
+    ``announce``: say which isolation walls are missing (once per command)."""
+    language = resolve_language(options.language)
+    terminal = terminal or Terminal(sys.stdout, plain=output_format == "json")
+    if announce and (notice := isolation().notice(language)):  # when a wall the mode asks for is missing
         print(notice, file=sys.stderr)
     try:
-        report = run(options)
+        with terminal.live(language) as live:
+            report = run(options, live)
     except (UsageError, ManifestError) as error:
         print(f"grade: error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    if args.format == "json":
+    if output_format == "json":
         sys.stdout.write(render_json(report) + "\n")
     else:
-        sys.stdout.write(render_text(report, language))
+        terminal.report(report, language)
     sys.stdout.flush()
+    if options.submission is None and not options.solution:
+        _remember(options.course_root, report)
     if report.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_PASSED if report.status is Status.PASSED else EXIT_FAILED
+
+
+def stress_test(options: Options, runs: int, output_format: str = "text") -> int:
+    """``--stress``: grade ``runs`` times and print each check's pass rate; 0 when every
+    check passed every run."""
+    from grader.stress import render, stress
+
+    language = resolve_language(options.language)
+    terminal = Terminal(sys.stdout, plain=output_format == "json")
+    if notice := isolation().notice(language):
+        print(notice, file=sys.stderr)
+    try:
+        with terminal.live(language) as live:
+            result = stress(options, runs, live)
+    except (UsageError, ManifestError) as error:
+        print(f"grade: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if output_format == "json":
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        terminal.lines(render(result, language))
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_PASSED if result.all_passed else EXIT_FAILED
+
+
+def _remember(root: Path, report: Report) -> None:
+    try:
+        course = load_course(root)
+    except ManifestError:
+        return
+    state = load_state(root)
+    state.record(course, report)
+    state.save()
+    _warn(state.warnings)
+
+
+def _command(name: str, argv: list[str]) -> int:
+    parser = build_command_parser(name)
+    args = parser.parse_args(argv)
+    root = _course_root(parser, args)
+    language = resolve_language(args.lang)
+    try:
+        course = load_course(root)
+    except ManifestError as error:
+        print(f"grade {name}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    exercise = None
+    if getattr(args, "exercise", None) is not None:
+        exercise = course.select(args.exercise)
+        if exercise is None:
+            valid = ", ".join(f"{ex.id} ({ex.slug})" for ex in course.exercises)
+            print(f"grade {name}: error: unknown exercise {args.exercise!r}; choose from: {valid}", file=sys.stderr)
+            return EXIT_USAGE
+    options = Options(course_root=root, start_methods=tuple(getattr(args, "start_methods", ())),
+                      seed=getattr(args, "seed", None), language=args.lang)
+    if name == "next":
+        return _next(course, options, args.format, language)
+    if name == "watch":
+        from grader.watch import watch
+
+        return watch(course, exercise, options, language)
+    return _student_command(name, course, exercise, args, language)
+
+
+def _next(course: Course, options: Options, output_format: str, language: str) -> int:
+    state = load_state(course.root)
+    _warn(state.warnings)
+    upcoming = state.next_exercise(course)
+    if upcoming is None:
+        print(text("progress.all_passed", language, total=len(course.exercises)))
+        return EXIT_PASSED
+    return grade(dataclasses.replace(options, selection=(upcoming.id,)), output_format)
+
+
+def _student_command(name: str, course: Course, exercise: Exercise | None, args: argparse.Namespace,
+                     language: str) -> int:
+    """``list``, ``show``, ``hint``, ``reset``, ``solution``: print what the command gives,
+    or its error on one line; save the progress when the command changes it."""
+    from grader import student
+
+    state = load_state(course.root)
+    _warn(state.warnings)
+    terminal = Terminal(sys.stdout)
+    try:
+        if name == "list":
+            terminal.lines(student.list_exercises(course, state, language))
+        elif name == "show":
+            terminal.markdown(student.show(course, exercise, state, language))
+        elif name == "hint":
+            terminal.lines(student.hint(exercise, state, language))
+        elif name == "reset":
+            terminal.lines(student.reset(course, exercise, state, language, _yes if args.yes else _ask))
+        else:
+            terminal.python(student.solution(course, exercise, state, language))
+    except student.CommandError as error:
+        print(f"grade {name}: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        if name in ("hint", "reset"):
+            state.warnings.clear()
+            state.save()
+            _warn(state.warnings)
+    return EXIT_PASSED
+
+
+def _yes(question: str) -> bool:
+    return True
+
+
+def _ask(question: str) -> bool:
+    """Ask on the terminal; no terminal to ask on is a no."""
+    if not sys.stdin.isatty():
+        return False
+    try:
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes", "是")
+    except EOFError:
+        return False
+
+
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        print(warning, file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -7,12 +7,15 @@ unpicklable lambda, a process blocked on a full pipe, a busy loop, an output flo
 
 from __future__ import annotations
 
+import ast
 import re
 import signal
 from typing import TYPE_CHECKING
 
+from grader.i18n import catalogue
 from grader.results import Status
 from grader.sandbox import CallOutcome, Ref
+from grader.sandbox.session import BOOT_DIR
 
 if TYPE_CHECKING:
     from grader.check import CheckFailed, Run
@@ -42,6 +45,35 @@ WAIT_POINTS: tuple[tuple[str, tuple[str, ...], str], ...] = (
 )
 
 
+class Said(str):
+    """A text of the catalogue that remembers the keys it was made from: its own key
+    last, the keys of the texts filled into it (more specific: the cause) first."""
+
+    causes: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, text: str, key: str, params: dict[str, object]) -> Said:
+        said = cls(text)
+        said.causes = tuple(dict.fromkeys(causes_of(*params.values()) + (key,)))
+        return said
+
+
+def causes_of(*parts: object) -> tuple[str, ...]:
+    """The causes of texts, in order, each once (plain strings have none)."""
+    found: dict[str, None] = {}
+    for part in parts:
+        for cause in getattr(part, "causes", ()):
+            found.setdefault(cause)
+    return tuple(found)
+
+
+def said(text: str, *parts: object) -> Said:
+    """``text`` (made of ``parts``) with the causes of ``parts``, in that order."""
+    result = Said(text)
+    result.causes = causes_of(*parts)
+    return result
+
+
 def unfinished(outcome: CallOutcome, run: Run) -> CheckFailed | None:
     """A failure for a call that did not finish (timeout, crash, never ran), else None."""
     from grader.check import CheckFailed, describe_call
@@ -50,20 +82,98 @@ def unfinished(outcome: CallOutcome, run: Run) -> CheckFailed | None:
     if run.session.error and outcome.status in ("not_run", "crashed"):
         return CheckFailed(run.t("call.supervisor_killed", call=call), output=_all_output(outcome))
     if outcome.status == "timeout":
-        message = run.t("call.timeout", call=call, timeout=seconds(run.session.spec.timeout_s))
-        cause = run.cause(outcome)
-        if not cause and outcome.call.kind == "import" and outcome.trace.started(include_pool_workers=True):
-            cause = run.t("cause.import_starts_processes")
-        parts = [message, hang_summary(outcome, run, explain=not cause)] + ([cause] if cause else [])
-        return CheckFailed("\n".join(parts), Status.TIMEOUT, _all_output(outcome))
+        cause = timeout_cause(outcome, run)
+        crashing = any(key in CRASH_CAUSES for key in causes_of(cause))
+        message = (run.t("call.timeout", call=call, timeout=seconds(run.session.spec.timeout_s))
+                   if outcome.deadlock_s is None else  # found deadlocked before its timeout
+                   # with a known cause, the header does not call it a deadlock: the cause says what it was
+                   run.t("call.blocked" if cause else "call.deadlock", call=call, after=f"{outcome.deadlock_s:.1f} s",
+                         timeout=seconds(run.session.spec.timeout_s)))
+        # Children that crash as they start (and are replaced, by a Pool) are the cause; which
+        # of them was where at the moment the call was stopped says nothing more.
+        summary = "" if crashing else hang_summary(outcome, run, explain=not cause)
+        parts = [message] + ([summary] if summary else []) + ([cause] if cause else [])
+        return CheckFailed("\n".join(parts), Status.TIMEOUT, _all_output(outcome),
+                           causes=causes_of(cause) + _hang_causes(summary, run) + causes_of(message))
     if outcome.status == "not_run":
+        if outcome.call.kind != "script" and any(other.call.kind == "import" and other.status == "timeout"
+                                                 for other in run.session.outcomes.values()):
+            return CheckFailed(run.t("call.not_run_import", call=call, module=run.exercise.module))
+        if sum(other.status == "timeout" for other in run.session.outcomes.values()) > 1:
+            return CheckFailed(run.t("call.not_run_twice", call=call))
         return CheckFailed(run.t("call.not_run", call=call))
     if outcome.status == "crashed":
         return CheckFailed(_crash(outcome, run, call), output=_all_output(outcome))
     if outcome.status == "missing":
+        place = _definition_place(run, outcome.call.function)
+        if place in ("main_guard", "nested"):
+            return CheckFailed(run.t(f"call.missing_{place}", function=outcome.call.function,
+                                     module=run.exercise.module))
         return CheckFailed(run.t("call.missing", function=outcome.call.function,
                                  module=run.exercise.module))
     return None
+
+
+def timeout_cause(outcome: CallOutcome, run: Run) -> str:
+    """The likely cause of a call that outlived its timeout, when one is known: then the
+    hang summary only says who waited where (no generic "deadlock")."""
+    cause = _pool_terminated_before_result(outcome, run) or run.cause(outcome)
+    if not cause and outcome.call.kind != "script" and outcome.trace.started(include_pool_workers=True) and (
+            outcome.call.kind == "import" or _stuck_importing(outcome, run)):
+        cause = run.t("cause.import_starts_processes")
+    return cause
+
+
+def _stuck_importing(outcome: CallOutcome, run: Run) -> bool:
+    """Whether the main process was still importing the submission (a frame of its
+    module-level code) when the call was stopped: a function call imports it first."""
+    module_file = f"/{run.exercise.module}.py"
+    return any(file.endswith(module_file) and function == "<module>"
+               for process in outcome.hang if process.get("is_worker")
+               for frames in parse_stack(process.get("stack", "")) for file, _, function in frames)
+
+
+POOL_RESULT_WAITS = ("get", "wait", "next", "__next__")
+# Causes read from the error output of child processes that crash as they start.
+CRASH_CAUSES = ("cause.main_guard", "cause.missing_in_child", "cause.missing_in_child_main_guard",
+                "cause.missing_in_child_late", "cause.missing_in_child_nested")
+
+
+def _pool_terminated_before_result(outcome: CallOutcome, run: Run) -> str:
+    """A process waited for a Pool's result after terminating that pool: leaving a
+    ``with Pool() as pool:`` block terminates the pool, and a task its workers had not
+    finished never gets a result. Seen in the trace (a ``pool_terminate`` and, later, a
+    ``get`` of the same process, no new pool in between) or in the stack of a process
+    waiting for a pool's result after its process terminated a pool."""
+    terminations = outcome.trace.of("pool_terminate")
+    if not terminations:
+        return ""
+    created = outcome.trace.pools()
+
+    def terminated_before(pid: int, moment: float) -> bool:
+        before = [e["t"] for e in terminations if e["pid"] == pid and e["t"] < moment]
+        return bool(before) and not any(p["pid"] == pid and max(before) < p["t"] < moment for p in created)
+
+    if any(terminated_before(get["pid"], get["t"]) for get in outcome.trace.gets()):
+        return run.t("cause.pool_terminated")
+    for process in outcome.hang:
+        pid = outcome.trace.main_pid if process.get("is_worker") else process.get("pid")
+        waiting = any(file.endswith("multiprocessing/pool.py") and function in POOL_RESULT_WAITS
+                      for frames in parse_stack(process.get("stack", "")) for file, _, function in frames[:6])
+        if waiting and pid is not None and terminated_before(pid, float("inf")):
+            return run.t("cause.pool_terminated")
+    return ""
+
+
+def _hang_causes(summary: str, run: Run) -> tuple[str, ...]:
+    """The catalogue keys of the explanations (``hang.cause.*``) a hang summary gives."""
+    found = []
+    for key, template in catalogue(run.language).items():
+        if key.startswith("hang.cause."):
+            literal = max(re.split(r"\{[^{}]*\}", template), key=len)
+            if literal and literal in summary:
+                found.append(key)
+    return tuple(found)
 
 
 def did_not_return(outcome: CallOutcome, run: Run) -> str:
@@ -76,7 +186,7 @@ def did_not_return(outcome: CallOutcome, run: Run) -> str:
     return exception(outcome, run, call)
 
 
-def exception(outcome: CallOutcome, run: Run, call: str) -> str:
+def exception(outcome: CallOutcome, run: Run, call: str) -> Said:
     """Name the exception and, when it is a classic one, its cause."""
     text = outcome.traceback + "\n" + outcome.message
     head = run.t("call.raised", call=call, exception=outcome.exception,
@@ -88,13 +198,18 @@ def exception(outcome: CallOutcome, run: Run, call: str) -> str:
         parts.append(run.t("call.where", where=where))
     if cause:
         parts.append(cause)
-    return "\n".join(parts)
+    return said("\n".join(parts), cause, head)
 
 
 def cause_of(text: str, outcome: CallOutcome, run: Run) -> str:
     """The likely cause of an error found in a traceback or in the output of children."""
-    if "before the current process has finished its bootstrapping phase" in text:
+    if "has finished its bootstrapping phase" in " ".join(text.split()):  # the message spans lines
         return run.t("cause.main_guard", method=run.start_method)
+    match = re.search(r"Can't get attribute '(\w+)' on <module '([\w.]+)'", text)
+    if match:
+        return _missing_in_child(match.group(1), match.group(2), run)
+    if "ValueError: Pool not running" in text:
+        return run.t("cause.pool_not_running")
     match = re.search(r"Can't pickle <function <lambda>", text) or re.search(r"Can't pickle local object '([^']+)'", text) \
         or re.search(r"Can't get local object '([^']+)'", text)
     if match:
@@ -126,8 +241,8 @@ def leaks(outcome: CallOutcome, run: Run) -> str:
 
 
 def hang_summary(outcome: CallOutcome, run: Run, explain: bool = True) -> str:
-    """Who was blocked where when the call timed out and, if ``explain``, what that
-    usually means. multiprocessing's own helper processes are left out."""
+    """Who was blocked where when the call timed out (or was found deadlocked) and, if
+    ``explain``, what that usually means. multiprocessing's own helper processes are left out."""
     lines, meanings = [], []
     busy = False
     for process in outcome.hang:
@@ -139,7 +254,8 @@ def hang_summary(outcome: CallOutcome, run: Run, explain: bool = True) -> str:
         share = process.get("cpu_s", 0.0) / max(outcome.duration_s, 0.001)
         student = _innermost_student(threads, run)
         wait_key = _wait_point(threads, f"/{run.exercise.module}.py")
-        if share >= BUSY_CPU_SHARE or process.get("state") == "R" and wait_key is None:
+        # A call found deadlocked had every process asleep, whatever CPU its start-up took.
+        if outcome.deadlock_s is None and (share >= BUSY_CPU_SHARE or process.get("state") == "R" and wait_key is None):
             busy = True
             state = run.t("state.busy", where=student or "?", cpu=f"{process.get('cpu_s', 0.0):.1f}")
         elif wait_key is not None:
@@ -228,7 +344,63 @@ def _crash(outcome: CallOutcome, run: Run, call: str) -> str:
     text = outcome.stderr
     cause = cause_of(text, outcome, run)
     message = run.t("call.process_exited", call=call, code=code)
-    return message + ("\n" + cause if cause else "")
+    return said(message + ("\n" + cause if cause else ""), cause, message)
+
+
+def _missing_in_child(name: str, module: str, run: Run) -> str:
+    """A child looked ``name`` up in ``module`` (``__mp_main__``: the script, imported
+    afresh by a spawn or forkserver child) and did not find it: say where the
+    submission defines it, so the student sees why the child has no such function."""
+    place = _definition_place(run, name)
+    key = {"main_guard": "cause.missing_in_child_main_guard", "after_start": "cause.missing_in_child_late",
+           "nested": "cause.missing_in_child_nested"}.get(place, "cause.missing_in_child")
+    return run.t(key, name=name, module=module, method=run.start_method)
+
+
+def _definition_place(run: Run, name: str) -> str:
+    """Where the submission defines the function ``name``: ``top`` (at the top level),
+    ``main_guard`` (inside ``if __name__ == "__main__":``), ``after_start`` (at the top
+    level, below top-level code that starts a Pool or a Process), ``nested`` (inside
+    another function or class), ``missing`` (nowhere), or ``""`` (the file cannot be read)."""
+    try:
+        tree = ast.parse(run.session.spec.submission.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return ""
+    first_start = None
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == name:
+            return "after_start" if first_start is not None and first_start < statement.lineno else "top"
+        if _is_main_guard(statement):
+            if any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name
+                   for node in ast.walk(statement)):
+                return "main_guard"
+        elif first_start is None and not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                                ast.ClassDef)) and _starts_processes(statement):
+            first_start = statement.lineno
+    if any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name for node in ast.walk(tree)):
+        return "nested"
+    return "missing"
+
+
+def _is_main_guard(statement: ast.stmt) -> bool:
+    """``if __name__ == "__main__":`` (either way round)."""
+    if not isinstance(statement, ast.If) or not isinstance(statement.test, ast.Compare):
+        return False
+    test = statement.test
+    sides = [test.left, *test.comparators]
+    return (len(sides) == 2 and isinstance(test.ops[0], ast.Eq)
+            and any(isinstance(side, ast.Name) and side.id == "__name__" for side in sides)
+            and any(isinstance(side, ast.Constant) and side.value == "__main__" for side in sides))
+
+
+def _starts_processes(statement: ast.stmt) -> bool:
+    """Whether top-level code creates a Pool or a Process (``mp.Pool()``, ``Process(...)``)."""
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in ("Pool", "Process", "ProcessPoolExecutor"):
+                return True
+    return False
 
 
 def _leak_name(leak: dict, outcome: CallOutcome) -> str:
@@ -281,6 +453,104 @@ def _student_line(traceback: str, run: Run) -> str:
         if match.group(1).endswith(module_file):
             where = f"{match.group(3)}() line {match.group(2)}"
     return where
+
+
+# A frame of a traceback ("  File "...", line 3, in f") and the lines that belong to it
+# (its source line and the carets under it: indented deeper than the frame line).
+TRACEBACK_FRAME = re.compile(r'^(?P<indent>[ \t]*)File "(?P<file>[^"\n]+)", line \d+, in \S+')
+GRADER_FILE = re.compile(r"(?:^|/)(?:_grade_\w+|grade_probe|sitecustomize)\.py$")
+
+
+def without_grader_frames(output: str) -> str:
+    """``output`` without the traceback frames of the grader's own code: any file of the
+    sandbox's boot folder (its tracing runtime wraps ``Process.run`` as ``original_run``,
+    the pool's ``worker``...). The student's frames and the standard library's stay."""
+    if 'File "' not in output:
+        return output
+    boot = str(BOOT_DIR) + "/"
+    kept: list[str] = []
+    dropping: int | None = None  # the indentation of a frame being left out
+    for line in output.split("\n"):
+        if dropping is not None:
+            if line.strip() and len(line) - len(line.lstrip()) > dropping:
+                continue  # the frame's source line, or its carets
+            dropping = None
+        match = TRACEBACK_FRAME.match(line)
+        if match and (match["file"].startswith(boot) or "/sandbox/boot/" in match["file"]
+                      or GRADER_FILE.search(match["file"])):
+            dropping = len(match["indent"])
+            continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
+TRACEBACK_HEADER = "Traceback (most recent call last):"
+PROCESS_HEADER = re.compile(r"^(?:Process|Exception in thread) [^\n]*:$")
+
+
+def tidy_output(output: str, repeated: str = "[the same traceback {count} more time(s)]") -> str:
+    """``output`` with a traceback cut short at its end (the process was killed while
+    printing it) left out when a whole one comes before it, and a traceback printed again
+    and again right after itself (pool workers that die as they start, and are replaced)
+    shown once, followed by ``repeated`` (with ``{count}``)."""
+    lines = output.split("\n")
+    starts = [i for i, line in enumerate(lines) if line == TRACEBACK_HEADER]
+    if starts:
+        last = starts[-1]
+        rest = [line for line in lines[last + 1:] if line.strip()]
+        if rest and all(line[:1].isspace() for line in rest) and len(starts) > 1:  # no exception line: cut short
+            if last > 0 and PROCESS_HEADER.match(lines[last - 1]):
+                last -= 1
+            lines = lines[:last]
+    blocks: list[list[str]] = [[]]
+    for index, line in enumerate(lines):
+        starts_block = PROCESS_HEADER.match(line) or line == TRACEBACK_HEADER and not (
+            index > 0 and PROCESS_HEADER.match(lines[index - 1]))
+        if starts_block and blocks[-1]:
+            blocks.append([])
+        blocks[-1].append(line)
+    kept: list[str] = []
+    previous, count = None, 0
+    for block in blocks:
+        shape = [re.sub(r"\d+", "N", block[0])] + block[1:] if block else block
+        if TRACEBACK_HEADER in block and shape == previous:
+            count += 1
+            continue
+        if count:
+            kept.append(repeated.format(count=count))
+        kept += block
+        previous, count = shape, 0
+    if count:
+        kept.append(repeated.format(count=count))
+    return "\n".join(kept)
+
+
+def tail(output: str, limit: int) -> tuple[str, bool]:
+    """The end of ``output``, at most ``limit`` characters cut at a line boundary (only a
+    last line longer than ``limit`` is cut inside; a traceback cut short is left out when
+    a whole one follows), and whether anything was left out."""
+    output = output.rstrip("\n")
+    if len(output) <= limit:
+        return output, False
+    lines = output.split("\n")
+    kept: list[str] = []
+    size = 0
+    for line in reversed(lines):
+        if size + len(line) + 1 > limit:
+            break
+        kept.append(line)
+        size += len(line) + 1
+    if not kept:
+        return lines[-1][-limit:], True
+    kept.reverse()
+    if kept[0][:1].isspace() and "Traceback (most recent call last):" in kept[1:]:
+        # The cut fell inside a traceback: begin at the next whole one (with the line
+        # naming its process, "Process Process-1:", when there is one).
+        start = kept.index("Traceback (most recent call last):", 1)
+        if start > 1 and kept[start - 1] and not kept[start - 1][:1].isspace():
+            start -= 1
+        kept = kept[start:]
+    return "\n".join(kept), True
 
 
 def _all_output(outcome: CallOutcome) -> str:

@@ -1,8 +1,8 @@
 """``exercises.yaml``: the course manifest, loaded once into frozen, typed objects.
 
-Format (``format_version: 1``)::
+Format (``format_version: 2``; a version 1 manifest is read as it always was)::
 
-    format_version: 1
+    format_version: 2              # 1 or 2: 2 adds the causes of hints
     defaults:                      # optional; each field may be overridden per exercise
       timeout: 10                  # seconds one call of the submission may take
       points: 1
@@ -14,10 +14,22 @@ Format (``format_version: 1``)::
         module: ex03_queue         # required: exercises/<module>.py, solutions/<module>.py
         topic: Queue               # required, a short label
         checks: grader/checks/check_ex03_queue.py   # required, relative to the course root
-        hints: {en: [...], zh: [...]}               # required, at least two per language
+        hints:                     # required, at least two, in the order `grade hint` shows them
+          - en: "join() waits until a process has finished..."
+            zh: "join() 会一直等到进程结束..."
+            causes: [ex03.serialized]   # optional (default []): the failures this hint explains
+          - ...
         points: 1                  # optional (defaults)
         timeout: 10                # optional (defaults)
         start_methods: [...]       # optional (defaults)
+
+A hint's ``causes`` are message keys of ``grader/i18n/en.yaml`` (``ex03.serialized``,
+``diff.order``, ``hang.cause.full_pipe``...): the keys a failed check's feedback was built
+from (``run.fail(key, ...)`` and the diagnoses it includes). After a failed check the
+report shows the first hint tied to the failure's cause, and no hint when none is (a
+syntax error, a missing file, a fault of the grader). A hint without ``causes`` is only
+shown by ``grade hint``. Version 1's ``hints: {en: [...], zh: [...]}`` (as many in each
+language) is still read, in both versions: hints without causes.
 
 Any problem is a :class:`ManifestError` naming the file, the line, the exercise and the
 field, never a traceback.
@@ -32,7 +44,10 @@ from typing import Any
 
 import yaml
 
-FORMAT_VERSION = 1
+from grader.i18n import catalogue
+
+FORMAT_VERSION = 2
+FORMAT_VERSIONS = (1, 2)  # the versions this grader reads
 MANIFEST_NAME = "exercises.yaml"
 START_METHODS = ("fork", "spawn", "forkserver")
 LANGUAGES = ("en", "zh")
@@ -44,6 +59,9 @@ _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 ID_PATTERN = re.compile(r"^exercise-(\d+)$")
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 MODULE_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# grade's commands (``grade list``, ``grade hint 3``...): ``grade NAME`` must mean one
+# thing, so no exercise's slug or module may be one of them.
+COMMANDS = ("list", "next", "show", "hint", "watch", "reset", "solution")
 
 
 class ManifestError(Exception):
@@ -69,6 +87,14 @@ class Text:
 
 
 @dataclass(frozen=True)
+class Hint(Text):
+    """A hint, and the causes of failure it explains: message keys of the catalogue
+    (``grader/i18n/en.yaml``). A hint without causes is never shown after a failure."""
+
+    causes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Exercise:
     id: str
     number: int
@@ -77,13 +103,27 @@ class Exercise:
     module: str
     topic: str
     checks: Path
-    hints: tuple[Text, ...]
+    hints: tuple[Hint, ...]  # in the order `grade hint` shows them
     points: int
     timeout: float
     start_methods: tuple[str, ...]
 
     def hints_in(self, language: str) -> list[str]:
+        """Every hint, in order."""
         return [hint.get(language) for hint in self.hints]
+
+    def hints_for(self, cause: str, language: str) -> list[str]:
+        """The hints tied to the cause ``cause`` (a catalogue key), in order."""
+        return [hint.get(language) for hint in self.hints if cause in hint.causes]
+
+    def hint_for(self, causes: list[str] | tuple[str, ...], language: str) -> str:
+        """The hint to show after a failure: the first hint tied to the first of
+        ``causes`` (most telling first) that has one; '' when none has."""
+        for cause in causes:
+            hints = self.hints_for(cause, language)
+            if hints:
+                return hints[0]
+        return ""
 
 
 @dataclass(frozen=True)
@@ -145,6 +185,7 @@ class _Loader:
     def __init__(self, path: Path, root: Path) -> None:
         self.path = path
         self.root = root
+        self.version = FORMAT_VERSION
 
     def error(self, node: yaml.Node, message: str, exercise: str | None = None,
               field: str | None = None) -> ManifestError:
@@ -179,10 +220,11 @@ class _Loader:
         if "format_version" not in top:
             raise self.error(document, "missing 'format_version'", field="format_version")
         version = self.scalar(top["format_version"][1], int, None, "format_version")
-        if version != FORMAT_VERSION:
+        if version not in FORMAT_VERSIONS:
             raise self.error(top["format_version"][1],
-                             f"format_version {version} is not supported (this grader reads {FORMAT_VERSION})",
-                             field="format_version")
+                             f"format_version {version} is not supported (this grader reads "
+                             f"{' and '.join(map(str, FORMAT_VERSIONS))})", field="format_version")
+        self.version = version
         defaults = dict(DEFAULTS)
         if "defaults" in top:
             for name, (key, value) in self.mapping(top["defaults"][1], "'defaults'", field="defaults").items():
@@ -218,14 +260,22 @@ class _Loader:
         slug = self.scalar(fields["slug"][1], str, label, "slug")
         if not SLUG_PATTERN.match(slug):
             raise self.error(fields["slug"][1], "must be lower-case words joined by '-'", label, "slug")
+        if slug in COMMANDS:
+            raise self.error(fields["slug"][1], f"'{slug}' is the name of a grade command "
+                             f"(grade {slug} would be ambiguous); choose another slug", label, "slug")
         module = self.scalar(fields["module"][1], str, label, "module")
         if not MODULE_PATTERN.match(module):
             raise self.error(fields["module"][1], "must be a Python module name", label, "module")
+        if module in COMMANDS:
+            raise self.error(fields["module"][1], f"'{module}' is the name of a grade command "
+                             f"(grade {module} would be ambiguous); choose another module name", label, "module")
         checks_node = fields["checks"][1]
         checks = self.root / self.scalar(checks_node, str, label, "checks")
         if not checks.is_file():
             raise self.error(checks_node, f"file not found: {checks}", label, "checks")
-        for folder in ("exercises", "solutions"):
+        # A missing exercises/ file is the student's, and graded as missing (grade reset
+        # restores it); the reference solution is the course's.
+        for folder in ("solutions",):
             if not (self.root / folder / f"{module}.py").is_file():
                 raise self.error(fields["module"][1], f"file not found: {folder}/{module}.py", label, "module")
         values = {name: self.optional(name, fields[name][1], label) if name in fields else defaults[name]
@@ -269,7 +319,14 @@ class _Loader:
                 raise self.error(key, f"unknown language '{name}' (expected {', '.join(LANGUAGES)})", label, field)
         return Text(**{lang: self.scalar(fields[lang][1], str, label, field) for lang in LANGUAGES})
 
-    def hints(self, node: yaml.Node, label: str) -> tuple[Text, ...]:
+    def hints(self, node: yaml.Node, label: str) -> tuple[Hint, ...]:
+        if isinstance(node, yaml.SequenceNode):
+            if self.version < 2:
+                raise self.error(node, "a list of hints (each with en, zh and causes) needs format_version 2; "
+                                 "version 1 has hints: {en: [...], zh: [...]}", label, "hints")
+            if len(node.value) < 2:
+                raise self.error(node, "must be a list of at least two hints", label, "hints")
+            return tuple(self.hint(item, position, label) for position, item in enumerate(node.value, 1))
         fields = self.mapping(node, "'hints'", label, "hints")
         lists = {}
         for language in LANGUAGES:
@@ -281,7 +338,36 @@ class _Loader:
             lists[language] = [self.scalar(item, str, label, "hints") for item in items.value]
         if len(lists["en"]) != len(lists["zh"]):
             raise self.error(node, "needs as many 'zh' hints as 'en' hints", label, "hints")
-        return tuple(Text(en, zh) for en, zh in zip(lists["en"], lists["zh"]))
+        if "causes" in fields:
+            raise self.error(fields["causes"][0], "hints: {en: [...], zh: [...]} have no causes; to tie hints to "
+                             "causes, make hints a list of {en, zh, causes} (format_version 2)", label, "hints")
+        return tuple(Hint(en, zh) for en, zh in zip(lists["en"], lists["zh"]))
+
+    def hint(self, node: yaml.Node, position: int, label: str) -> Hint:
+        """One hint of format_version 2: ``{en: ..., zh: ..., causes: [key, ...]}``."""
+        field = f"hints #{position}"
+        fields = self.mapping(node, f"hint #{position}", label, field)
+        for name, (key, _) in fields.items():
+            if name not in (*LANGUAGES, "causes"):
+                raise self.error(key, f"unknown field '{name}' (expected {', '.join(LANGUAGES)}, causes)",
+                                 label, field)
+        for language in LANGUAGES:
+            if language not in fields:
+                raise self.error(node, f"missing the '{language}' text", label, field)
+        texts = {language: self.scalar(fields[language][1], str, label, field) for language in LANGUAGES}
+        causes: list[str] = []
+        if "causes" in fields:
+            items = fields["causes"][1]
+            if not isinstance(items, yaml.SequenceNode):
+                raise self.error(items, "'causes' must be a list of message keys", label, field)
+            known = catalogue("en")
+            for item in items.value:
+                cause = self.scalar(item, str, label, field)
+                if cause not in known:
+                    raise self.error(item, f"unknown cause '{cause}' (causes are message keys of "
+                                     "grader/i18n/en.yaml, e.g. ex03.serialized)", label, field)
+                causes.append(cause)
+        return Hint(texts["en"], texts["zh"], tuple(causes))
 
     def unique(self, node: yaml.Node, exercises: list[Exercise]) -> None:
         seen: dict[tuple[str, str], str] = {}

@@ -12,7 +12,9 @@ Every check file's tests are parametrised over the exercise's start methods (tes
 end in ``[spawn]``). Sessions are started by a :class:`~grader.scheduler.Scheduler`
 (the runner's, when it passes one in): all start methods of an exercise at once;
 every test of that exercise and start method reads the same result.
-Each test's verdict data is attached to its report as the user property ``grade``.
+Each test's verdict data is attached to its report as the user property ``grade``: its
+status, message and output, and the causes of a failure (catalogue keys, most telling
+first: the runner picks the hint tied to them).
 """
 
 from __future__ import annotations
@@ -67,12 +69,13 @@ def pytest_configure(config: pytest.Config) -> None:
         submissions[module] = Path(path)
     seed = config.getoption("grade_seed")
     course = load_course(root)
+    language = resolve_language(config.getoption("grade_lang"))
     # The runner hands over its scheduler (sessions may already be running); an xdist
     # worker or a plain pytest run makes its own.
     scheduler = next((plugin for plugin in config.pluginmanager.get_plugins() if isinstance(plugin, Scheduler)),
                      None) or Scheduler(course, submissions, tuple(config.getoption("grade_start_method")),
-                                        random.randrange(2**32) if seed is None else seed)
-    config.stash[state_key] = GradeState(course, scheduler, resolve_language(config.getoption("grade_lang")))
+                                        random.randrange(2**32) if seed is None else seed, language=language)
+    config.stash[state_key] = GradeState(course, scheduler, language)
 
 
 def _exercise_of(node: pytest.Item) -> Exercise | None:
@@ -125,6 +128,7 @@ def run(request: pytest.FixtureRequest, start_method: str) -> Run:
     if key not in state.runs:
         session = state.scheduler.result(exercise, start_method)
         state.runs[key] = Run(exercise, start_method, session, state.language)
+    state.runs[key].read = []  # the calls this check looks at (their output goes with its verdict)
     state.runs[key].reject_broken_session()
     return state.runs[key]
 
@@ -136,11 +140,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         method = getattr(item, "callspec", None) and item.callspec.params.get("start_method")
         verdict = {"check": item.originalname if hasattr(item, "originalname") else item.name,
                    "start_method": method, "status": Status.PASSED.value, "message": "", "output": "",
-                   "session_s": _session_seconds(item, method)}
+                   "causes": [], "session_s": _session_seconds(item, method),
+                   "session_window": _session_window(item, method)}
         language = item.config.stash[state_key].language
         if report.failed and call.excinfo is not None and isinstance(call.excinfo.value, CheckFailed):
             error = call.excinfo.value
-            verdict.update(status=error.status.value, message=str(error), output=error.output)
+            verdict.update(status=error.status.value, message=str(error), output=error.output,
+                           causes=list(error.causes))
         elif report.failed:  # a fault of the check or of the grader, not of the submission
             name = type(call.excinfo.value).__name__ if call.excinfo is not None else "?"
             verdict.update(status=Status.ERROR.value, output=report.longreprtext[-4000:],
@@ -149,6 +155,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             verdict.update(status=Status.ERROR.value, message=text("grader.check_skipped", language))
         else:
             verdict["message"] = item.stash.get(info_key, "")
+            run = getattr(item, "funcargs", {}).get("run")
+            verdict["output"] = run.output_read() if isinstance(run, Run) else ""
         report.user_properties.append(("grade", json.dumps(verdict)))
     return report
 
@@ -158,6 +166,14 @@ def _session_seconds(item: pytest.Item, method: str | None) -> float:
     exercise = _exercise_of(item)
     run = state.runs.get((exercise.id, method)) if exercise is not None else None
     return run.session.duration_s if run is not None else 0.0
+
+
+def _session_window(item: pytest.Item, method: str | None) -> list[float] | None:
+    """When the session the check read started and ended (``time.monotonic()``)."""
+    state = item.config.stash[state_key]
+    exercise = _exercise_of(item)
+    window = state.scheduler.window(exercise, method) if exercise is not None and method else None
+    return list(window) if window else None
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

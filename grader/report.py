@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import textwrap
+from dataclasses import dataclass
 
 from grader.i18n import text
 from grader.results import CheckResult, ExerciseResult, Report, Status
@@ -16,36 +16,84 @@ def render_json(report: Report) -> str:
     return json.dumps(report.to_json(), ensure_ascii=False, indent=2)
 
 
+@dataclass(frozen=True)
+class Line:
+    """A line of output and how a terminal may style it (plain output ignores the style)."""
+
+    text: str
+    style: str = ""  # a rich style: "green", "bold red", ... ('' for none)
+
+
+STYLES = {Status.PASSED: "green", Status.FAILED: "red", Status.TIMEOUT: "yellow", Status.ERROR: "magenta"}
+
+
 def render_text(report: Report, language: str) -> str:
-    blocks = [_exercise_block(result, language) for result in report.exercises]
+    return "\n".join(line.text for line in render_lines(report, language)) + "\n"
+
+
+def render_lines(report: Report, language: str) -> list[Line]:
+    lines: list[Line] = []
+    for result in report.exercises:
+        lines += _exercise_block(result, language)
+        lines.append(Line(""))
     passed = sum(1 for result in report.exercises if result.status is Status.PASSED)
-    summary = text("report.summary", language, passed=passed, total=len(report.exercises),
-                   score=report.score, max_score=report.max_score)
+    lines.append(Line(text("report.summary", language, passed=passed, total=len(report.exercises),
+                           score=report.score, max_score=report.max_score), "bold " + STYLES[report.status]))
     if report.seed is not None:
-        summary += "\n" + text("report.seed", language, seed=report.seed)
-    blocks.append(summary)
-    return "\n\n".join(blocks) + "\n"
+        lines.append(Line(text("report.seed", language, seed=report.seed), "dim"))
+    return lines
 
 
-def _exercise_block(result: ExerciseResult, language: str) -> str:
+def _exercise_block(result: ExerciseResult, language: str) -> list[Line]:
     status = text(f"status.{result.status.value}", language)
-    lines = [f"{MARKS[result.status]} {result.id} · {result.slug} · {result.title}   {status}   "
-             f"{result.score}/{result.max_score}   ({result.duration_s:.1f} s)"]
+    lines = [Line(f"{MARKS[result.status]} {result.id} · {result.slug} · {result.title}   {status}   "
+                  f"{result.score}/{result.max_score}   ({result.duration_s:.1f} s)", "bold " + STYLES[result.status])]
     if result.problem:
-        lines.append(textwrap.indent(result.problem, "    "))
-    for group in _group(result.checks):
+        lines += _indented(result.problem, "    ")
+    for group, variants in _merge_variants(_group(result.checks)):
         first = group[0]
+        shown = group + [check for variant in variants for check in variant]
         names = ", ".join(dict.fromkeys(check.name for check in group))
-        methods = ", ".join(dict.fromkeys(check.start_method for check in group if check.start_method))
-        lines.append(f"  {MARKS[first.status]} {names}" + (f" [{methods}]" if methods else ""))
+        methods = ", ".join(dict.fromkeys(check.start_method for check in shown if check.start_method))
+        lines.append(Line(f"  {MARKS[first.status]} {names}" + (f" [{methods}]" if methods else ""),
+                          STYLES[first.status]))
         if first.message:
-            lines.append(textwrap.indent(first.message, "      "))
+            lines += _indented(first.message, "      ")
+        for variant in variants:  # the same check failing the same way elsewhere: what differs, in brief
+            said = set(first.message.split("\n"))
+            tag = "[" + ", ".join(dict.fromkeys(check.start_method or "?" for check in variant)) + "] "
+            lines += [Line("      " + tag + line, "dim") for line in variant[0].message.split("\n")
+                      if line.strip() and line not in said]
         if first.status is not Status.PASSED and first.output.strip():
-            lines.append("      " + text("report.output", language))
-            lines.append(textwrap.indent(_tail(first.output), "        | ", lambda _: True))
+            lines.append(Line("      " + text("report.output", language), "dim"))
+            lines += _indented(_tail(first.output, language), "        | ", "dim", every_line=True)
     if result.hint:
-        lines.append("  " + text("report.hint", language, hint=result.hint))
-    return "\n".join(lines)
+        lines.append(Line("  " + text("report.hint", language, hint=result.hint), "cyan"))
+    return lines
+
+
+def _indented(block: str, prefix: str, style: str = "", every_line: bool = False) -> list[Line]:
+    """``block``'s lines with ``prefix`` (as textwrap.indent: blank lines stay blank unless ``every_line``)."""
+    return [Line(prefix + line if every_line or line.strip() else line, style) for line in block.split("\n")]
+
+
+def _merge_variants(groups: list[list[CheckResult]]) -> list[tuple[list[CheckResult], list[list[CheckResult]]]]:
+    """One failing check whose message differs between start methods (other numbers,
+    other pids) is shown once: the first message in full, the others by the lines that
+    differ (:func:`_exercise_block`). Returns each group with its variants."""
+    merged: list[tuple[list[CheckResult], list[list[CheckResult]]]] = []
+    first_of: dict[tuple[str, Status], list[list[CheckResult]]] = {}
+    for group in groups:
+        names = {check.name for check in group}
+        key = (group[0].name, group[0].status)
+        if len(names) == 1 and group[0].status is not Status.PASSED and group[0].message and key in first_of:
+            first_of[key].append(group)
+            continue
+        variants: list[list[CheckResult]] = []
+        if len(names) == 1:
+            first_of[key] = variants
+        merged.append((group, variants))
+    return merged
 
 
 def _group(checks: list[CheckResult]) -> list[list[CheckResult]]:
@@ -58,8 +106,11 @@ def _group(checks: list[CheckResult]) -> list[list[CheckResult]]:
     return list(groups.values())
 
 
-def _tail(output: str) -> str:
+def _tail(output: str, language: str) -> str:
+    """The last :data:`OUTPUT_LINES` lines of ``output`` (where a traceback ends: the
+    exception), whole lines only, after a note saying how many lines are not shown."""
     lines = output.rstrip().splitlines()
     if len(lines) <= OUTPUT_LINES:
         return "\n".join(lines)
-    return "\n".join(["...", *lines[-OUTPUT_LINES:]])
+    note = text("report.output_cut", language, count=len(lines) - OUTPUT_LINES)
+    return "\n".join([note, *lines[-OUTPUT_LINES:]])

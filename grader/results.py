@@ -41,7 +41,7 @@ class ExerciseResult:
     max_score: int
     checks: list[CheckResult] = field(default_factory=list)
     problem: str = ""  # why the exercise could not be graded (status error)
-    hint: str = ""
+    hint: str = ""  # the exercise's hint for the cause of its failure ('' when none explains it)
     duration_s: float = 0.0
 
     @property
@@ -63,7 +63,7 @@ class ExerciseResult:
     def to_json(self) -> dict:
         return {"id": self.id, "slug": self.slug, "status": self.status.value, "score": self.score,
                 "max_score": self.max_score, "duration_s": round(self.duration_s, 3),
-                "message": self.problem, "checks": [check.to_json() for check in self.checks]}
+                "message": self.problem, "hint": self.hint, "checks": [check.to_json() for check in self.checks]}
 
 
 @dataclass

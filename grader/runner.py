@@ -21,7 +21,7 @@ import random
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from grader.i18n import resolve_language, text
 from grader.manifest import Course, Exercise, load_course
@@ -33,6 +33,16 @@ if TYPE_CHECKING:
 
 PYTEST_INI = Path(__file__).parent / "checks" / "pytest.ini"
 MAX_SUBMISSION_BYTES = 1024**2
+
+
+class Observer(Protocol):
+    """Told how a run goes while it goes (the live line of a terminal)."""
+
+    def collected(self, checks: int) -> None: ...
+
+    def check_started(self, exercise_id: str, check: str, start_method: str | None) -> None: ...
+
+    def check_finished(self, exercise_id: str, result: CheckResult) -> None: ...
 
 
 class UsageError(Exception):
@@ -51,7 +61,7 @@ class Options:
     language: str | None = None
 
 
-def run(options: Options) -> Report:
+def run(options: Options, observer: Observer | None = None) -> Report:
     course = load_course(options.course_root)
     language = resolve_language(options.language)
     exercises = select(course, options.selection, options.submission)
@@ -66,11 +76,8 @@ def run(options: Options) -> Report:
         else:
             submissions[exercise] = path
     seed = options.seed if options.seed is not None else random.randrange(2**32)
-    interrupted = bool(submissions) and _run_checks(course, submissions, options, language, results, seed)
-    for exercise in exercises:
-        result = results[exercise.id]
-        if result.status is not Status.PASSED:
-            result.hint = exercise.hints_in(language)[0]
+    interrupted = bool(submissions) and _run_checks(course, submissions, options, language, results, seed,
+                                                            observer)
     return Report([results[ex.id] for ex in exercises], seed=seed, interrupted=interrupted)
 
 
@@ -163,13 +170,17 @@ class _XdistCollection:
 class _Collector:
     """Receives every test report (from this process or from xdist workers)."""
 
-    def __init__(self, course: Course, results: dict[str, ExerciseResult]) -> None:
+    def __init__(self, course: Course, results: dict[str, ExerciseResult], observer: Observer | None) -> None:
         self.course = course
         self.results = results
+        self.observer = observer
         self.internal_errors: list[str] = []
         self.sandbox_s: dict[str, float] = {}  # per exercise: its longest sandbox session
+        self.windows: dict[str, tuple[float, float]] = {}  # per exercise: from its first session's start to its last's end
+        self.evaluation_s: dict[str, float] = {}  # per exercise: the time its checks took to evaluate
         self.expected: dict[str, set[str]] = {}  # per exercise: the node ids collected
         self.graded: set[str] = set()
+        self.causes: dict[str, list[str]] = {}  # per exercise: its failures' causes, in the order of its checks
 
     def _result_for(self, path: str) -> ExerciseResult | None:
         exercise = self.course.by_checks(self.course.root / path)  # pytest's paths are relative to the root
@@ -180,12 +191,18 @@ class _Collector:
             result = self._result_for(node_id.split("::")[0])
             if result is not None:
                 self.expected.setdefault(result.id, set()).add(node_id)
+        if self.observer is not None:
+            self.observer.collected(sum(len(ids) for ids in self.expected.values()))
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         self._expect([item.nodeid for item in items])
 
     def pytest_runtest_logstart(self, nodeid: str, location: tuple) -> None:
         self._expect([nodeid])  # a check that started is expected, however it was collected
+        result = self._result_for(nodeid.split("::")[0])
+        if self.observer is not None and result is not None:
+            name, _, method = nodeid.split("::")[-1].partition("[")
+            self.observer.check_started(result.id, name, method.rstrip("]") or None)
 
     def add_missing(self, language: str) -> None:
         """A check collected but never graded (a crashed worker, a lost report) is an
@@ -197,10 +214,21 @@ class _Collector:
                     name=name, start_method=method.rstrip("]") or None, status=Status.ERROR,
                     message=text("grader.check_missing", language)))
 
+    def choose_hints(self, language: str) -> None:
+        """The hint of each exercise that did not pass: the first hint tied to a cause of
+        its failures (its checks in order, each failure's most telling cause first); none
+        when no hint explains them (a grader fault, a timeout of no known cause)."""
+        for exercise in self.course.exercises:
+            result = self.results.get(exercise.id)
+            if result is not None and result.status is not Status.PASSED:
+                result.hint = exercise.hint_for(self.causes.get(exercise.id, []), language)
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """A check's duration is its sandbox session's (shared by the checks of one start
-        method) plus its own evaluation; an exercise's, its longest session (the start
-        methods run at the same time) plus the evaluation of all its checks."""
+        method) plus its own evaluation; an exercise's, the time from the start of its
+        first session to the end of its last (sessions started early, while another
+        exercise was graded, count from their own start) plus the evaluation of all its
+        checks; without the sessions' times, its longest session."""
         result = self._result_for(report.fspath)
         if result is None:
             return
@@ -208,14 +236,23 @@ class _Collector:
             if name == "grade" and report.nodeid not in self.graded:
                 self.graded.add(report.nodeid)
                 verdict = json.loads(value)
+                self.causes.setdefault(result.id, []).extend(verdict.get("causes", []))
                 session_s = float(verdict.get("session_s", 0.0))
-                previous = self.sandbox_s.get(result.id, 0.0)
-                self.sandbox_s[result.id] = max(previous, session_s)
-                result.duration_s += self.sandbox_s[result.id] - previous + report.duration
+                self.sandbox_s[result.id] = max(self.sandbox_s.get(result.id, 0.0), session_s)
+                self.evaluation_s[result.id] = self.evaluation_s.get(result.id, 0.0) + report.duration
+                window = verdict.get("session_window")
+                if window:
+                    start, end = self.windows.get(result.id, (window[0], window[1]))
+                    self.windows[result.id] = (min(start, window[0]), max(end, window[1]))
+                sessions = self.windows[result.id][1] - self.windows[result.id][0] if result.id in self.windows \
+                    else self.sandbox_s[result.id]
+                result.duration_s = sessions + self.evaluation_s[result.id]
                 result.checks.append(CheckResult(
                     name=verdict["check"], start_method=verdict["start_method"],
                     status=Status(verdict["status"]), message=verdict["message"],
                     output=verdict["output"], duration_s=session_s + report.duration))
+                if self.observer is not None:
+                    self.observer.check_finished(result.id, result.checks[-1])
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -227,7 +264,7 @@ class _Collector:
 
 
 def _run_checks(course: Course, submissions: dict[Exercise, Path], options: Options,
-                language: str, results: dict[str, ExerciseResult], seed: int) -> bool:
+                language: str, results: dict[str, ExerciseResult], seed: int, observer: Observer | None) -> bool:
     """Grade ``submissions`` into ``results``; True if the run was interrupted (Ctrl-C),
     in which case every session has been stopped and cleaned up."""
     plugins: list[Scheduler] = []
@@ -240,14 +277,14 @@ def _run_checks(course: Course, submissions: dict[Exercise, Path], options: Opti
         args += ["--grade-start-method", method]
     if options.jobs > 1:
         args += ["-p", "xdist.plugin", "-n", str(options.jobs), "--dist", "loadfile"]
-    collector = _Collector(course, results)
+    collector = _Collector(course, results, observer)
     log = io.StringIO()
     interrupted = True  # until pytest says otherwise: any exception on the way stops every session
     code = 2
     try:
         if options.jobs == 1:
             scheduler = Scheduler(course, {ex.module: path.resolve() for ex, path in submissions.items()},
-                                  options.start_methods, seed, order=list(submissions))
+                                  options.start_methods, seed, order=list(submissions), language=language)
             plugins.append(scheduler)
             scheduler.start(next(iter(submissions)))
         import pytest  # only now: the first sandboxes are already running
@@ -273,6 +310,7 @@ def _run_checks(course: Course, submissions: dict[Exercise, Path], options: Opti
                 results[exercise.id].problem = text("grader.interrupted", language)
         return True
     collector.add_missing(language)
+    collector.choose_hints(language)
     for exercise in submissions:
         result = results[exercise.id]
         if not result.checks and not result.problem:

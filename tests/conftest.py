@@ -15,13 +15,14 @@ from __future__ import annotations
 import ctypes
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from grader.starters import materialise_starters
 
 ROOT = Path(__file__).resolve().parents[1]
 PR_SET_CHILD_SUBREAPER = 36
@@ -100,80 +101,13 @@ def grade_json(*args: str, timeout: float = 120.0) -> dict:
 
 # --- the starters as shipped ------------------------------------------------------------
 
-STARTERS = "exercises"
-
-
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
-    # GIT_DIR and the like (set when pytest runs in a git hook) would point git elsewhere.
-    env = {name: value for name, value in os.environ.items()
-           if name not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX")}
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, env=env, stdin=subprocess.DEVNULL)
-
-
-def starters_ref(root: Path) -> str | None:
-    """The commit the starters are taken from: ``$GRADE_STARTERS_REF`` if set, else
-    ``origin/HEAD`` if it resolves, else ``HEAD``; None when ``root`` is not in a git
-    work tree (or git is missing, or nothing is committed yet)."""
-    if shutil.which("git") is None or _git(root, "rev-parse", "--is-inside-work-tree").returncode != 0:
-        return None
-    explicit = os.environ.get("GRADE_STARTERS_REF")
-    for ref in [explicit] if explicit else ["origin/HEAD", "HEAD"]:
-        resolved = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-        if resolved.returncode == 0:
-            return resolved.stdout.decode().strip()
-    if explicit:
-        raise RuntimeError(f"GRADE_STARTERS_REF={explicit!r} is not a commit of the repository at {root}")
-    return None
-
-
-def materialise_starters(root: Path, dest: Path) -> dict[str, str]:
-    """Copy the starters of the course at ``root`` (``exercises/*.py``) into ``dest`` as
-    shipped, whatever the student has done to them, and say where each came from.
-
-    Per file, first match wins:
-
-    1. the file at the git ref ``$GRADE_STARTERS_REF``, if that variable is set (a ref
-       that does not resolve is an error);
-    2. else the file at ``origin/HEAD``, if that ref resolves;
-    3. else the file at ``HEAD``;
-    4. the working-tree file, when the ref does not have it (a new exercise not
-       committed yet) or ``root`` is not in a git repository.
-
-    A starter the student deleted is restored from the ref. Returns
-    ``{file name: commit it came from, or "working tree"}``.
-    """
-    dest.mkdir(parents=True, exist_ok=True)
-    sources: dict[str, str] = {}
-    commit = starters_ref(root)
-    if commit is not None:
-        # ``./`` makes the path relative to ``root``, which need not be the repository's top.
-        listed = _git(root, "ls-tree", "-z", "--name-only", commit, f"./{STARTERS}/")
-        if listed.returncode != 0:
-            raise RuntimeError(f"git ls-tree {commit}: {listed.stderr.decode().strip()}")
-        for path in filter(None, listed.stdout.decode().split("\0")):
-            name = Path(path).name
-            if name.endswith(".py"):
-                blob = _git(root, "cat-file", "blob", f"{commit}:./{STARTERS}/{name}")
-                if blob.returncode != 0:
-                    raise RuntimeError(f"git cat-file {commit}:{STARTERS}/{name}: {blob.stderr.decode().strip()}")
-                (dest / name).write_bytes(blob.stdout)
-                sources[name] = commit
-    for path in sorted((root / STARTERS).glob("*.py")):
-        if path.name not in sources:
-            shutil.copyfile(path, dest / path.name)
-            sources[path.name] = "working tree"
-    return sources
-
-
 @pytest.fixture(scope="session")
 def pristine_starters(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder holding the course's starters as shipped, for ``grade --submission``.
 
-    Each ``exercises/<module>.py`` is, first match wins: the version at the git ref
-    ``$GRADE_STARTERS_REF`` if that variable is set; else at ``origin/HEAD`` if that
-    ref resolves; else at ``HEAD``; the working-tree file when that ref does not have
-    the file (a new exercise not committed yet) or the checkout is not a git repository.
-    So the starter tests pass whatever the student has done to ``exercises/``.
+    Each ``exercises/<module>.py`` as shipped (see :mod:`grader.starters`: the version
+    at ``$GRADE_STARTERS_REF``, ``origin/HEAD`` or ``HEAD``), so the starter tests pass
+    whatever the student has done to ``exercises/``.
     """
     folder = tmp_path_factory.mktemp("starters")
     materialise_starters(ROOT, folder)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, grade_json, materialise_starters, starters_ref
+from conftest import ROOT, grade_json
+from grader.starters import StarterError, materialise_starters, starters_ref
 
 # What each starter's feedback must say (a fragment of the failing check's message).
 STARTER_REASONS = {
@@ -25,7 +26,7 @@ STARTER_REASONS = {
     "exercise-5": ("test_pool_closed_and_joined", "the pool was left running"),
     "exercise-6": ("test_many_submits_all_before_first_get", "so the tasks ran one at a time"),
     "exercise-7": ("test_value_holds_floats", "use 'd' (double) for floats"),
-    "exercise-8": ("test_exact_total_every_run", "update(s) were lost"),
+    "exercise-8": ("test_exact_total_every_run", "job() never holds the lock it is given"),
     "exercise-9": ("test_large_payloads", "Read every result with q.get() before joining"),
     "exercise-10": ("test_chunks_counted_in_pool_workers", "1 chunk(s) were counted in the pool"),
 }
@@ -132,7 +133,7 @@ def test_origin_head_wins_over_head_and_grade_starters_ref_over_both(
     assert (tmp_path / "explicit" / "ex01_process.py").read_text() == "# starter 1, a local commit\n"
 
     monkeypatch.setenv("GRADE_STARTERS_REF", "no-such-ref")
-    with pytest.raises(RuntimeError, match="no-such-ref"):
+    with pytest.raises(StarterError, match="no-such-ref"):
         materialise_starters(course, tmp_path / "typo")
 
 

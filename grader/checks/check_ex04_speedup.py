@@ -3,7 +3,13 @@
 ``work`` is traced: where each call ran (pid, thread) and when. In ``multicore`` the
 first two calls of ``work`` meet at a rendezvous before starting, so processes that run
 at the same time overlap by construction and processes run one after the other never do,
-whatever the start-up jitter of spawn. Timings are reported as information only.
+whatever the start-up jitter of spawn. Timings are reported as information only, and
+worded from what was measured on this machine: the time from the first call of ``work``
+to the end of the last in each variant (the grader's ordering of the results, which comes
+after, is left out), where each variant ran ``work`` (threads or processes, as the trace
+shows, whatever the function is called), how long the processes took to start, and the
+number of CPU cores, so the lesson (threads do not speed up CPU-bound Python, processes
+do once their start-up is paid for) is told as it happened here.
 
 The calls of ``work`` in ``threaded`` and ``multicore`` return in an order the check
 draws (the second task before the first, never the input order): results collected in
@@ -16,6 +22,7 @@ reference solution passed 25/25.
 
 from __future__ import annotations
 
+import os
 import random
 
 from grader.check import Align, Call, Order, Plan, Run, release_order
@@ -36,7 +43,7 @@ def plan(rng: random.Random) -> Plan:
         traced=("work",), align=Align("work", parties=2, calls=("multicore",)),
         order=Order("work", key_arg=0, hold="after", calls={"threaded": release, "multicore": release},
                     window_s=1.5, grace_s=0.1),
-        timeout_s=20.0)
+        timeout_s=20.0, timed=True)  # measured alone: no other sandbox of the run competes for the cores
 
 
 def test_threaded_values(run: Run) -> None:
@@ -76,7 +83,62 @@ def test_multicore_runs_in_overlapping_processes(run: Run, inform) -> None:
     inform(_timings(run))
 
 
+def cores() -> int:
+    """The CPU cores this machine lets the grader (and its sandboxes) use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _span(outcome) -> tuple[float, float, float] | None:
+    """(first start, last end, total time) of the calls of work() in a call, or None."""
+    calls = outcome.trace.calls("work")
+    if not calls:
+        return None
+    return min(c["t0"] for c in calls), max(c["t"] for c in calls), sum(c["t"] - c["t0"] for c in calls)
+
+
+def _how(run: Run, outcome) -> tuple[str, float | None]:
+    """Where a call ran work() (threads or processes, as the trace shows), and for
+    processes the time from the call's start to the first work() (starting them)."""
+    calls = outcome.trace.calls("work")
+    main = outcome.trace.main_pid
+    children = {c["pid"] for c in calls} - {main}
+    if children:
+        startup = min(c["t0"] for c in calls) - outcome.t0 if outcome.t0 else None
+        return run.t("ex04.how.processes", count=len(children),
+                     startup=f"{startup:.2f}" if startup is not None else "?"), startup
+    if any(not c["main_thread"] for c in calls):
+        return run.t("ex04.how.threads"), None
+    return run.t("ex04.how.caller"), None
+
+
 def _timings(run: Run) -> str:
-    serial, threads, processes = (run.outcome(name).duration_s for name in ("serial", "threaded", "multicore"))
-    return run.t("ex04.timings", serial=f"{serial:.2f}", threads=f"{threads:.2f}",
-                 processes=f"{processes:.2f}", speedup=f"{serial / max(processes, 1e-6):.1f}")
+    """What was measured, and why it came out that way on this machine."""
+    outcomes = {name: run.outcome(name) for name in ("serial", "threaded", "multicore")}
+    spans = {name: _span(outcome) if outcome.status == "returned" else None for name, outcome in outcomes.items()}
+    seconds = {name: f"{span[1] - span[0]:.2f}" if span else "?" for name, span in spans.items()}
+    threaded_how, _ = _how(run, outcomes["threaded"])
+    multicore_how, startup = _how(run, outcomes["multicore"])
+    count = cores()
+    if startup is None:
+        lesson = run.t("ex04.lesson.no_processes", cores=count)
+    elif count < 2:
+        lesson = run.t("ex04.lesson.one_core")
+    else:
+        serial = spans["serial"][1] - spans["serial"][0] if spans["serial"] else None
+        total = spans["multicore"][1] - outcomes["multicore"].t0  # from the call's start to the end of the work
+        tasks = len(outcomes["serial"].call.args[0])
+        if serial is None:
+            verdict = "?"
+        elif total < serial:
+            verdict = run.t("ex04.verdict.faster", speedup=f"{serial / max(total, 1e-6):.1f}", total=f"{total:.2f}",
+                            serial=f"{serial:.2f}")
+        else:
+            verdict = run.t("ex04.verdict.slower", total=f"{total:.2f}", serial=f"{serial:.2f}",
+                            task=f"{serial / max(tasks, 1):.2f}")
+        lesson = run.t("ex04.lesson.processes", cores=count, startup=f"{startup:.2f}", verdict=verdict)
+    return run.t("ex04.timings", cores=count,
+                 serial=seconds["serial"], threads=seconds["threaded"], processes=seconds["multicore"],
+                 threaded_how=threaded_how, multicore_how=multicore_how, lesson=lesson)

@@ -12,11 +12,19 @@ machine with 20,000-30,000 increments per process:
 
 Without the rendezvous, spawn loses updates in only 5-7 runs out of 10 at 10,000
 increments (measured on this 2-core machine).
+
+A wrong total is explained by what the submission does with its lock, read from its
+source (:func:`lock_mistake`): a lock never held, a lock each process makes for itself
+(in ``job``, or one ``Lock()`` per ``Process`` in ``multicore``), or else the general
+rule (the same lock, around the whole update). The shortfall is a difference of totals,
+not a count of updates (``num`` is 1 in one process and 3 in the other).
 """
 
 from __future__ import annotations
 
+import ast
 import random
+from pathlib import Path
 
 from grader.check import Align, Call, Plan, Run
 
@@ -33,8 +41,9 @@ def test_exact_total_every_run(run: Run) -> None:
         outcome = run.returned(f"run{i}")
         times = outcome.call.args[0]
         if outcome.value != 4 * times:
+            key, params = lock_mistake(run.session.spec.submission)
             run.fail("ex08.lost_updates", outcome, run=i + 1, runs=RUNS, expected=4 * times,
-                     got=outcome.value, lost=_lost(4 * times, outcome.value))
+                     got=outcome.value, short=_short(4 * times, outcome.value), why=run.t(key, **params))
         run.expect_aligned(outcome)  # a right total proves nothing if the two never raced
 
 
@@ -58,5 +67,67 @@ def test_both_started_before_either_joined(run: Run) -> None:
             run.fail("ex08.serialized", outcome)
 
 
-def _lost(expected: int, got: object) -> str:
+def _short(expected: int, got: object) -> str:
     return str(expected - got) if isinstance(got, int) else "?"
+
+
+LOCKS = ("Lock", "RLock")
+
+
+def lock_mistake(submission: Path) -> tuple[str, dict[str, str]]:
+    """What the submission does wrong with its lock, as a catalogue key (``ex08.why.*``)
+    and its parameters: ``own_lock`` (``job`` creates a lock of its own),
+    ``lock_per_process`` (``multicore`` creates a lock per process), ``no_lock`` (``job``
+    never acquires its lock), else ``race`` (the general rule)."""
+    try:
+        tree = ast.parse(submission.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return "ex08.why.race", {}
+    functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    job, multicore = functions.get("job"), functions.get("multicore")
+    if job is not None:
+        for node in ast.walk(job):
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and _creates_lock(node.value):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                return "ex08.why.own_lock", {"name": ast.unparse(targets[0])}
+            if isinstance(node, ast.withitem) and _creates_lock(node.context_expr):
+                return "ex08.why.own_lock", {"name": "lock"}
+    if multicore is not None and _lock_per_process(multicore):
+        return "ex08.why.lock_per_process", {}
+    if job is not None and not _acquires(job):
+        return "ex08.why.no_lock", {}
+    return "ex08.why.race", {}
+
+
+def _creates_lock(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Call) and (
+        isinstance(node.func, ast.Attribute) and node.func.attr in LOCKS
+        or isinstance(node.func, ast.Name) and node.func.id in LOCKS)
+
+
+def _lock_per_process(function: ast.FunctionDef) -> bool:
+    """More than one ``Lock()`` made, a ``Lock()`` made in the arguments of a ``Process``,
+    or in a loop that starts processes."""
+    if sum(1 for node in ast.walk(function) if _creates_lock(node)) > 1:
+        return True
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) == "Process":
+            if any(_creates_lock(inner) for inner in ast.walk(node)):
+                return True
+        if isinstance(node, (ast.For, ast.While, ast.ListComp, ast.GeneratorExp)):
+            inner = list(ast.walk(node))
+            if any(_creates_lock(n) for n in inner) and any(
+                    isinstance(n, ast.Call) and getattr(n.func, "attr", getattr(n.func, "id", "")) == "Process"
+                    for n in inner):
+                return True
+    return False
+
+
+def _acquires(function: ast.FunctionDef) -> bool:
+    """Whether ``function`` ever takes a lock: a ``with`` block, or an ``acquire()`` call."""
+    for node in ast.walk(function):
+        if isinstance(node, ast.With) and node.items:
+            return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "acquire":
+            return True
+    return False

@@ -4,7 +4,8 @@ A *session* is one supervisor process for one submission under one start method.
 makes a list of calls in a fresh worker and returns, per call, the return value or the
 exception (as JSON data, never pickles), the captured output, the trace of the
 processes the submission started, the processes it left running and, for a call that
-outlived its timeout, the state and Python stack of every process at that moment.
+outlived its timeout or was found deadlocked before it, the state and Python stack of
+every process at that moment.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ STACK_EXCERPT_CHARS = 6_000
 OUTCOME_LIMIT = 32 * 1024**2
 REPORT_LIMIT = 16 * 1024**2
 SUPERVISOR_GRACE_S = 15.0
+# How long every process of a call must stay blocked, in waits without a timeout and
+# without running at all, before the call is stopped as deadlocked (boot/_grade_deadlock.py).
+DEADLOCK_SETTLE_S = 0.2
 PR_SET_PDEATHSIG = 1
 
 CallKind = Literal["function", "script", "import"]
@@ -121,12 +125,14 @@ class SessionSpec:
     order: Order | None = None
     limits: Limits = field(default_factory=Limits)
     observe: bool = True  # trace the process tree with ptrace (off only to measure its cost)
+    deadlock_settle_s: float = DEADLOCK_SETTLE_S  # 0: no early answer, every hang waits for the timeout
 
 
 @dataclass
 class CallOutcome:
     """What one call did. ``status`` is one of: returned, raised, exited, missing
-    (no such function), timeout, crashed (the worker died), not_run."""
+    (no such function), timeout (outlived its timeout, or deadlocked: ``deadlock_s``),
+    crashed (the worker died), not_run."""
 
     call: Call
     status: str
@@ -142,6 +148,7 @@ class CallOutcome:
     trace: Trace = field(default_factory=Trace)
     leaks: list[dict] = field(default_factory=list)
     hang: list[dict] = field(default_factory=list)
+    deadlock_s: float | None = None  # a timeout found deadlocked after this long, before its timeout
     t0: float = 0.0  # when the call started (time.monotonic() of this machine)
     t_end: float | None = None  # when it returned, raised or exited; None if it never did
 
@@ -215,6 +222,7 @@ class RunningSession:
             "landlock": landlock_rules(self.folder, BOOT_DIR, iso),
             "trace_limit": TRACE_LIMIT,
             "observe": spec.observe,
+            "deadlock_settle_s": spec.deadlock_settle_s,
         }
         (self.folder / "supervisor.json").write_text(json.dumps(request), encoding="utf-8")
         self.budget_s = spec.timeout_s * len(spec.calls) + 10.0 * (len(spec.calls) + 1) + SUPERVISOR_GRACE_S
@@ -329,7 +337,11 @@ class RunningSession:
         if timeout.get("call") == index:
             hang = [dict(proc, stack=self._excerpt(f"stacks/{proc['pid']}.txt", 0, None, STACK_EXCERPT_CHARS))
                     for proc in timeout.get("processes", [])]
-            return CallOutcome(call, "timeout", duration_s=self.spec.timeout_s, hang=hang)
+            deadlock_s = timeout.get("deadlock_s")
+            if not isinstance(deadlock_s, (int, float)) or not 0 <= deadlock_s < self.spec.timeout_s:
+                deadlock_s = None
+            return CallOutcome(call, "timeout", duration_s=self.spec.timeout_s if deadlock_s is None else deadlock_s,
+                               hang=hang, deadlock_s=deadlock_s)
         if supervised.get("t") is None or data is None:
             return CallOutcome(call, "crashed", exit_code=report.get("worker_exit"), duration_s=duration)
         outcome = CallOutcome(

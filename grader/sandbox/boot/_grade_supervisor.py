@@ -10,6 +10,9 @@ then follows the worker's ``start I`` / ``end I`` messages:
   helpers is a process left running by the submission: it is recorded and killed;
 - when a call outlives its timeout, every descendant is asked for its Python stack
   (faulthandler on SIGUSR1), its state and CPU time are recorded, and the tree is killed;
+  the same happens as soon as the call is certainly deadlocked, before its timeout: every
+  thread asleep in a wait that has no timeout, and nothing moved for a settle time
+  (``_grade_deadlock``, from ``/proc`` alone);
 - at the end, every descendant is killed until none remains.
 
 The control channel is a Unix socket with ``SO_PASSCRED``: the kernel stamps every
@@ -41,6 +44,7 @@ import sys
 import time
 
 TRACING = None  # the _grade_tracer module
+DEADLOCK = None  # the _grade_deadlock module
 TRACER = None  # the ptrace tracer of the session (_grade_tracer); None where ptrace is refused
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
@@ -51,9 +55,10 @@ KILL_WAIT_S = 1.0
 
 
 def main(folder: str) -> None:
-    global TRACING
+    global TRACING, DEADLOCK
     key = _read_key()
     TRACING = _load("_grade_tracer")
+    DEADLOCK = _load("_grade_deadlock")
     with open(os.path.join(folder, "supervisor.json"), encoding="utf-8") as file:
         request = json.load(file)
     libc = ctypes.CDLL(None, use_errno=True)
@@ -165,9 +170,13 @@ def _follow(worker: dict, request: dict, result: dict) -> None:
     deadline = time.monotonic() + request["startup_timeout"]
     current: dict | None = None
     helpers: set[int] | None = None
+    watch = DEADLOCK.DeadlockWatch(request.get("deadlock_settle_s") or 0.0)
+    next_look = 0.0
     while True:
         wait = [worker["control"]] + ([pid_fd] if pid_fd is not None else [])
         remaining = deadline - time.monotonic()
+        if current is not None and watch.possible:
+            remaining = min(remaining, max(0.0, next_look - time.monotonic()))
         ready = select.select(wait, [], [], max(0.0, min(remaining, 0.05 if pid_fd is None else remaining)))[0]
         if worker["control"] in ready:
             message, sender = _receive(control)
@@ -186,9 +195,12 @@ def _follow(worker: dict, request: dict, result: dict) -> None:
                            "worker_t0": worker_t0}
                 result["calls"].append(current)
                 deadline = current["t0"] + timeouts[min(index, len(timeouts) - 1)]
+                watch.reset()
+                next_look = current["t0"] + DEADLOCK.POLL_S
             elif words[:1] == ["end"] and current is not None and words[1:2] == [str(current["index"])]:
                 current["t"] = time.monotonic()
                 current["digest"] = words[2] if len(words) == 3 else None
+                current["blocked_looks"], current["quiet_s"] = watch.blocked_looks, watch.quiet_s
                 current["leaks"] = _collect_leaks(worker["pid"], helpers or set())
                 current = None
                 deadline = time.monotonic() + request["startup_timeout"]
@@ -201,10 +213,19 @@ def _follow(worker: dict, request: dict, result: dict) -> None:
         if exit_status is not None:
             result["worker_exit"] = exit_status
             return
-        if time.monotonic() >= deadline:
+        now = time.monotonic()
+        deadlocked = False
+        if current is not None and watch.possible and now >= next_look and now < deadline:
+            next_look = now + DEADLOCK.POLL_S
+            deadlocked = watch.poll(now, worker["pid"], helpers or set(), _live_processes, _descendants)
+            if deadlocked and select.select([worker["control"]], [], [], 0)[0]:
+                deadlocked = False  # a message sent before the worker blocked ("end"?): read it first
+        if deadlocked or now >= deadline:
             result["timeout"] = {
                 "call": current["index"] if current else None,
                 "processes": _snapshot_and_dump_stacks(worker["pid"], request["folder"], helpers or set()),
+                # how long the call ran before it was found deadlocked (None: it outlived its timeout)
+                "deadlock_s": now - current["t0"] if deadlocked else None,
             }
             return
 
@@ -299,6 +320,17 @@ def _descendants(table: dict[int, dict] | None = None) -> dict[int, dict]:
                 found[child] = table[child]
                 stack.append(child)
     return found
+
+
+def _live_processes() -> dict[int, dict]:
+    """The sandbox's processes that have not exited: from the tracer's table where there
+    is one (no look at all of ``/proc``), else the descendants ``/proc`` lists."""
+    if TRACER is not None:
+        try:
+            return {pid: {"state": "?"} for pid, info in list(TRACER.processes.items()) if info["t_end"] is None}
+        except RuntimeError:  # the tracer thread added a process meanwhile
+            pass
+    return _descendants()
 
 
 def _cmdline(pid: int) -> str:

@@ -6,7 +6,7 @@ def square(x):
     return x * x
 
 
-pool = mp.Pool()
+pool = mp.Pool(1)  # one worker: the tracebacks of the workers that die are printed one after the other, never interleaved
 res = pool.map(square, range(10))
 print(res)
 pool.close()

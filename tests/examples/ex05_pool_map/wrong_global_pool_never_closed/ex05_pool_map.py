@@ -1,4 +1,4 @@
-# expect: failed — the pool is kept in a global "for reuse" and never closed/joined, so its worker processes are still alive after multicore() returns
+# expect: failed — every pool is kept in a global list "to close later", which never happens, so its worker processes are still alive after multicore() returns
 import multiprocessing as mp
 
 
@@ -6,11 +6,10 @@ def job(x):
     return x * x
 
 
-_pool = None
+_pools = []  # "closed later": never
 
 
 def multicore(values, processes=None):
-    global _pool
-    if _pool is None:
-        _pool = mp.Pool(processes=processes)
-    return _pool.map(job, values)
+    pool = mp.Pool(processes=processes)
+    _pools.append(pool)
+    return pool.map(job, values)

@@ -1,0 +1,124 @@
+"""``grade N --stress RUNS``: grade the same submission many times and count each check's
+verdicts, so a race that bites only sometimes is seen (and a flaky check is caught).
+
+Each run draws new inputs (its own seed, shown for every failure so that ``--seed``
+gives it back). The runs are sequential: run at the same time on a small machine they
+would change the timing they are meant to sample.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import random
+from dataclasses import dataclass, field
+
+from grader.i18n import text
+from grader.report import STYLES, Line
+from grader.results import Report, Status
+from grader.runner import Observer, Options, run
+
+MAX_SEEDS_SHOWN = 5
+
+
+@dataclass
+class Tally:
+    """The verdicts of one check under one start method over the runs."""
+
+    exercise_id: str
+    name: str
+    start_method: str | None
+    verdicts: collections.Counter = field(default_factory=collections.Counter)  # Status -> runs
+    failing_seeds: list[int] = field(default_factory=list)
+
+    @property
+    def runs(self) -> int:
+        return sum(self.verdicts.values())
+
+    @property
+    def passed(self) -> int:
+        return self.verdicts[Status.PASSED]
+
+    @property
+    def flaky(self) -> bool:
+        """Different verdicts on different runs."""
+        return len(self.verdicts) > 1
+
+    def to_json(self) -> dict:
+        return {"exercise": self.exercise_id, "name": self.name, "start_method": self.start_method,
+                "runs": self.runs, "verdicts": {status.value: count for status, count in self.verdicts.items()},
+                "failing_seeds": self.failing_seeds}
+
+
+@dataclass
+class StressReport:
+    runs: int
+    tallies: list[Tally]
+    reports: list[Report]  # every run's report, in order
+    interrupted: bool = False
+
+    @property
+    def all_passed(self) -> bool:
+        return not self.interrupted and all(t.passed == t.runs == self.runs for t in self.tallies) and bool(self.tallies)
+
+    def to_json(self) -> dict:
+        return {"schema": "grade-stress/1", "runs": self.runs, "interrupted": self.interrupted,
+                "seeds": [report.seed for report in self.reports],
+                "checks": [tally.to_json() for tally in self.tallies]}
+
+
+def stress(options: Options, runs: int, observer: Observer | None = None) -> StressReport:
+    """Grade ``options``'s selection ``runs`` times, each with a new seed (``options.seed``,
+    when given, seeds the seeds: the same command gives the same runs)."""
+    seeds = random.Random(options.seed).sample(range(2**32), runs) if options.seed is not None else \
+        [random.randrange(2**32) for _ in range(runs)]
+    tallies: dict[tuple[str, str, str | None], Tally] = {}
+    reports = []
+    for seed in seeds:
+        report = run(dataclasses.replace(options, seed=seed), observer)
+        if report.interrupted:
+            return StressReport(len(reports), list(tallies.values()), reports, interrupted=True)
+        reports.append(report)
+        for exercise in report.exercises:
+            if exercise.problem:  # not graded at all: counted as one verdict of the exercise
+                key = (exercise.id, "(exercise)", None)
+                tally = tallies.setdefault(key, Tally(*key))
+                tally.verdicts[exercise.status] += 1
+                tally.failing_seeds.append(seed)
+            for check in exercise.checks:
+                key = (exercise.id, check.name, check.start_method)
+                tally = tallies.setdefault(key, Tally(*key))
+                tally.verdicts[check.status] += 1
+                if check.status is not Status.PASSED:
+                    tally.failing_seeds.append(seed)
+    return StressReport(runs, list(tallies.values()), reports)
+
+
+def render(result: StressReport, language: str) -> list[Line]:
+    """One line per check and start method: how many runs passed, and the seeds of failures."""
+    lines = [Line(text("stress.title", language, runs=result.runs), "bold")]
+    width = max((len(_name(tally)) for tally in result.tallies), default=0)
+    exercise = None
+    for tally in result.tallies:
+        if tally.exercise_id != exercise:
+            exercise = tally.exercise_id
+            lines.append(Line(f"{exercise}:", "bold"))
+        status = Status.PASSED if tally.passed == tally.runs else (Status.FAILED if tally.passed == 0 else
+                                                                  Status.TIMEOUT)
+        said = text("stress.passed", language, passed=tally.passed, runs=tally.runs)
+        if tally.flaky:
+            said += "  " + text("stress.sometimes", language)
+        if tally.failing_seeds:
+            shown = ", ".join(str(seed) for seed in tally.failing_seeds[:MAX_SEEDS_SHOWN])
+            more = "…" if len(tally.failing_seeds) > MAX_SEEDS_SHOWN else ""
+            said += "  " + text("stress.seeds", language, seeds=shown + more)
+        lines.append(Line(f"  {_name(tally):<{width}}  {said}", STYLES[status]))
+    if result.interrupted:
+        lines.append(Line(text("grader.interrupted", language), "magenta"))
+    elif any(tally.flaky for tally in result.tallies):
+        lines.append(Line(text("stress.explain", language), "yellow"))
+    return lines
+
+
+def _name(tally: Tally) -> str:
+    return tally.name + (f" [{tally.start_method}]" if tally.start_method else "")

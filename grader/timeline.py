@@ -1,0 +1,126 @@
+"""A call's process timeline: one row per process, time across, drawn from its trace.
+
+So that "your processes ran one after the other", "the parent joined before reading" or
+"only one pool worker did the work" are seen, not only said. :func:`timeline` builds
+the data (the ``timeline`` field of a check in the JSON report: see the README), and
+:func:`draw` the text shown under a failed check's explanation.
+
+Times are seconds from the start of the call. Spans, by kind:
+
+- ``alive``: the process exists (from its start to its end, or to the end of the call);
+- ``work``: it runs the exercise's function (a traced call) or a pool task;
+- ``join``: it waits in ``join()`` for a child (``detail``: the child's pid).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from grader.i18n import text
+from grader.sandbox.trace import POOL_WORKER, Trace
+
+WIDTH = 48  # columns of the time axis
+MAX_ROWS = 12  # processes drawn; the JSON has them all
+GLYPHS = {"alive": "─", "work": "█", "join": "j"}
+
+
+@dataclass
+class Span:
+    kind: str  # alive, work or join
+    t0: float
+    t1: float
+    detail: str = ""
+
+
+@dataclass
+class Row:
+    pid: int
+    label: str
+    spans: list[Span] = field(default_factory=list)
+    starts: list[float] = field(default_factory=list)  # when this process started a child
+
+
+@dataclass
+class Timeline:
+    duration_s: float
+    rows: list[Row]
+
+    def to_json(self) -> dict:
+        return {"duration_s": round(self.duration_s, 3),
+                "processes": [{"pid": row.pid, "label": row.label, "starts": [round(t, 3) for t in row.starts],
+                               "spans": [{**asdict(span), "t0": round(span.t0, 3), "t1": round(span.t1, 3)}
+                                         for span in row.spans]} for row in self.rows]}
+
+
+def timeline(trace: Trace, t0: float, t_end: float | None) -> Timeline | None:
+    """The timeline of a call that started at ``t0`` (monotonic seconds) and ended at
+    ``t_end`` (None: it never ended; the last event then ends the drawing). None when
+    the call involved no process but the caller: there is nothing to see."""
+    events = trace.events
+    children = [e for e in events if e["ev"] == "start"]
+    workers = {e["pid"] for e in events if e["ev"] == "task"}
+    if not children and not workers:
+        return None
+    end = t_end if t_end is not None else max((e["t"] for e in events), default=t0)
+    end = max(end, t0 + 1e-3)
+
+    def at(t: float) -> float:
+        return min(max(t - t0, 0.0), end - t0)
+
+    rows: dict[int, Row] = {}
+    main = trace.main_pid or (children[0]["pid"] if children else min(workers))
+    rows[main] = Row(main, "main process", [Span("alive", 0.0, end - t0)])
+    for event in children:
+        target = event["target"].rsplit(".", 1)[-1]
+        label = "pool worker" if event["target"] == POOL_WORKER else f"{target}()"
+        row = rows.setdefault(event["child"], Row(event["child"], f"{label} {event['child']}"))
+        row.spans.append(Span("alive", at(event["t"]), end - t0))
+        rows.setdefault(event["pid"], Row(event["pid"], f"process {event['pid']}")).starts.append(at(event["t"]))
+    for event in events:
+        row = rows.setdefault(event["pid"], Row(event["pid"], f"process {event['pid']}"))
+        if event["ev"] == "run_end" or (event["ev"] == "joined" and event.get("child") in rows):
+            pid = event["pid"] if event["ev"] == "run_end" else event["child"]
+            for span in rows[pid].spans:
+                if span.kind == "alive":
+                    span.t1 = min(span.t1, at(event["t"]))
+        if event["ev"] in ("call", "task"):
+            row.spans.append(Span("work", at(event["t0"]), at(event["t"]), event["func"].rsplit(".", 1)[-1]))
+    for event in [e for e in events if e["ev"] == "join"]:
+        finished = next((e for e in events if e["ev"] == "joined" and e["pid"] == event["pid"]
+                         and e.get("child") == event.get("child") and e["t"] >= event["t"]), None)
+        rows[event["pid"]].spans.append(Span("join", at(event["t"]), at(finished["t"] if finished else end),
+                                             str(event.get("child") or "")))
+    for row in rows.values():
+        if not any(span.kind == "alive" for span in row.spans):
+            times = [t for span in row.spans for t in (span.t0, span.t1)]
+            row.spans.insert(0, Span("alive", min(times, default=0.0), max(times, default=0.0)))
+    ordered = [rows[main]] + sorted((row for pid, row in rows.items() if pid != main),
+                                    key=lambda row: min(span.t0 for span in row.spans))
+    return Timeline(end - t0, ordered)
+
+
+def draw(line: Timeline, language: str) -> list[str]:
+    """The timeline in text: a header, one row per process, a legend."""
+    scale = line.duration_s / WIDTH
+    label_width = min(max(len(row.label) for row in line.rows), 24)
+    lines = [f"{'':<{label_width}}  0 s{'':<{WIDTH - 8}}{line.duration_s:>5.2f} s"]
+    for row in line.rows[:MAX_ROWS]:
+        cells = [" "] * WIDTH
+        for kind in ("alive", "join", "work"):  # later kinds draw over earlier ones
+            for span in row.spans:
+                if span.kind == kind:
+                    first = min(int(span.t0 / scale), WIDTH - 1)
+                    last = max(first, min(int(span.t1 / scale), WIDTH - 1))
+                    for column in range(first, last + 1):
+                        cells[column] = GLYPHS[kind]
+        for t in row.starts:
+            cells[min(int(t / scale), WIDTH - 1)] = "s"
+        lines.append(f"{row.label[:label_width]:<{label_width}} |{''.join(cells)}|")
+    if len(line.rows) > MAX_ROWS:
+        lines.append(text("timeline.more", language, count=len(line.rows) - MAX_ROWS))
+    lines.append(f"{'':<{label_width}}  " + text("timeline.legend", language, column=_duration(scale)))
+    return lines
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"

@@ -1,0 +1,68 @@
+"""The process timeline drawn from a call's trace: one row per process, time across."""
+
+from __future__ import annotations
+
+from grader.sandbox.trace import POOL_WORKER, Trace
+from grader.timeline import WIDTH, draw, timeline
+
+T0 = 100.0
+
+
+def ran(child: int, start: float, end: float) -> list[dict]:
+    """A child started by the main process (pid 1) that runs ``job`` from start to end."""
+    return [{"ev": "start", "pid": 1, "t": T0 + start, "child": child, "target": "mod.job", "name": "", "daemon": False},
+            {"ev": "call", "pid": child, "t": T0 + end, "t0": T0 + start + 0.01, "func": "mod.job", "main_thread": True},
+            {"ev": "run_end", "pid": child, "t": T0 + end}]
+
+
+def work_columns(row: str) -> set[int]:
+    return {i for i, cell in enumerate(row.split("|")[1]) if cell == "█"}
+
+
+def test_processes_run_one_after_the_other_are_seen() -> None:
+    events = ran(2, 0.0, 0.3) + ran(3, 0.3, 0.6) + ran(4, 0.6, 0.9)
+    events += [{"ev": "join", "pid": 1, "t": T0 + 0.01, "child": 2},
+               {"ev": "joined", "pid": 1, "t": T0 + 0.3, "child": 2, "exitcode": 0}]
+    line = timeline(Trace(sorted(events, key=lambda e: e["t"]), main_pid=1), T0, T0 + 0.9)
+    assert [row.label for row in line.rows] == ["main process", "job() 2", "job() 3", "job() 4"]
+    drawn = draw(line, "en")
+    rows = {text.split("|")[0].strip(): text for text in drawn[1:-1]}
+    columns = [work_columns(rows[label]) for label in ("job() 2", "job() 3", "job() 4")]
+    assert all(columns) and not columns[0] & columns[2]  # never at the same time
+    assert max(columns[0]) < min(columns[2])
+    assert "j" in rows["main process"] and "s" in rows["main process"]
+    assert all(len(text.split("|")[1]) == WIDTH for text in drawn[1:-1])
+    assert "█ runs your function" in drawn[-1]
+    document = line.to_json()
+    assert document["duration_s"] == 0.9
+    main = document["processes"][0]
+    assert main["label"] == "main process" and main["starts"] == [0.0, 0.3, 0.6]
+    assert {"kind": "join", "t0": 0.01, "t1": 0.3, "detail": "2"} in main["spans"]
+
+
+def test_overlapping_processes_overlap() -> None:
+    events = ran(2, 0.0, 0.5) + ran(3, 0.05, 0.55)
+    drawn = draw(timeline(Trace(sorted(events, key=lambda e: e["t"]), main_pid=1), T0, T0 + 0.6), "en")
+    assert work_columns(drawn[2]) & work_columns(drawn[3])
+
+
+def test_pool_workers_show_their_tasks() -> None:
+    events = [{"ev": "start", "pid": 1, "t": T0, "child": 5, "target": POOL_WORKER, "name": "", "daemon": True},
+              {"ev": "start", "pid": 1, "t": T0, "child": 6, "target": POOL_WORKER, "name": "", "daemon": True},
+              {"ev": "task", "pid": 5, "t": T0 + 0.5, "t0": T0 + 0.1, "func": "mod.square", "items": 4,
+               "results": []}]
+    line = timeline(Trace(events, main_pid=1), T0, T0 + 0.6)
+    assert [row.label for row in line.rows] == ["main process", "pool worker 5", "pool worker 6"]
+    drawn = draw(line, "en")
+    assert work_columns(drawn[2]) and not work_columns(drawn[3])  # only one worker did the work
+
+
+def test_no_timeline_without_other_processes() -> None:
+    events = [{"ev": "call", "pid": 1, "t": T0 + 0.2, "t0": T0, "func": "mod.job", "main_thread": True}]
+    assert timeline(Trace(events, main_pid=1), T0, T0 + 0.2) is None
+
+
+def test_a_call_that_never_ended_is_drawn_to_its_last_event() -> None:
+    events = ran(2, 0.0, 0.3)
+    line = timeline(Trace(events, main_pid=1), T0, None)
+    assert round(line.duration_s, 6) == 0.3
