@@ -32,6 +32,7 @@ from grader.results import Status
 from grader.sandbox import Align, Call, CallOutcome, Order, Ref, SessionResult
 from grader.sandbox.boot._grade_values import encode
 from grader.sandbox.isolation import SESSION_MEMORY
+from grader.timeline import timeline
 
 __all__ = ["Align", "Call", "CheckFailed", "Order", "Plan", "Ref", "Run", "Said", "encode", "release_order"]
 
@@ -122,6 +123,16 @@ class Run:
         if name not in self.read:
             self.read.append(name)
         return self.session[name]
+
+    def timeline(self) -> dict | None:
+        """The process timeline (:mod:`grader.timeline`, JSON form) of the last call the
+        current check looked at that involved other processes; None when none did."""
+        for name in reversed(self.read):
+            outcome = self.session[name]
+            drawn = timeline(outcome.trace, outcome.t0, outcome.t_end)
+            if drawn is not None:
+                return {"call": describe_call(outcome), **drawn.to_json()}
+        return None
 
     def output_read(self) -> str:
         """What the submission printed during the calls the current check looked at

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 
 from grader.i18n import text
+from grader.timeline import draw
 from grader.results import CheckResult, ExerciseResult, Report, Status
 
 MARKS = {Status.PASSED: "✓", Status.FAILED: "✗", Status.TIMEOUT: "⧗", Status.ERROR: "!"}
@@ -50,6 +51,7 @@ def _exercise_block(result: ExerciseResult, language: str) -> list[Line]:
                   f"{result.score}/{result.max_score}   ({result.duration_s:.1f} s)", "bold " + STYLES[result.status])]
     if result.problem:
         lines += _indented(result.problem, "    ")
+    timelines: list[dict] = []
     for group, variants in _merge_variants(_group(result.checks)):
         first = group[0]
         shown = group + [check for variant in variants for check in variant]
@@ -64,6 +66,10 @@ def _exercise_block(result: ExerciseResult, language: str) -> list[Line]:
             tag = "[" + ", ".join(dict.fromkeys(check.start_method or "?" for check in variant)) + "] "
             lines += [Line("      " + tag + line, "dim") for line in variant[0].message.split("\n")
                       if line.strip() and line not in said]
+        if first.timeline and first.timeline not in timelines:  # each call's timeline once
+            timelines.append(first.timeline)
+            lines.append(Line("      " + text("timeline.title", language, call=first.timeline["call"])))
+            lines += [Line("        " + row) for row in draw(first.timeline, language)]
         if first.status is not Status.PASSED and first.output.strip():
             lines.append(Line("      " + text("report.output", language), "dim"))
             lines += _indented(_tail(first.output, language), "        | ", "dim", every_line=True)

@@ -27,10 +27,12 @@ class CheckResult:
     message: str = ""
     output: str = ""
     duration_s: float = 0.0
+    timeline: dict | None = None  # what the processes did in the call that failed (grader.timeline)
 
     def to_json(self) -> dict:
         return {"name": self.name, "start_method": self.start_method, "status": self.status.value,
-                "message": self.message, "output": self.output, "duration_s": round(self.duration_s, 3)}
+                "message": self.message, "output": self.output, "duration_s": round(self.duration_s, 3),
+                "timeline": self.timeline}
 
 
 @dataclass

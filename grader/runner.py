@@ -250,7 +250,8 @@ class _Collector:
                 result.checks.append(CheckResult(
                     name=verdict["check"], start_method=verdict["start_method"],
                     status=Status(verdict["status"]), message=verdict["message"],
-                    output=verdict["output"], duration_s=session_s + report.duration))
+                    output=verdict["output"], duration_s=session_s + report.duration,
+                    timeline=verdict.get("timeline")))
                 if self.observer is not None:
                     self.observer.check_finished(result.id, result.checks[-1])
 

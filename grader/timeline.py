@@ -2,8 +2,8 @@
 
 So that "your processes ran one after the other", "the parent joined before reading" or
 "only one pool worker did the work" are seen, not only said. :func:`timeline` builds
-the data (the ``timeline`` field of a check in the JSON report: see the README), and
-:func:`draw` the text shown under a failed check's explanation.
+the data (its JSON form is the ``timeline`` field of a failed check in the JSON report:
+see the README), and :func:`draw` the text shown under a failed check's explanation.
 
 Times are seconds from the start of the call. Spans, by kind:
 
@@ -99,25 +99,28 @@ def timeline(trace: Trace, t0: float, t_end: float | None) -> Timeline | None:
     return Timeline(end - t0, ordered)
 
 
-def draw(line: Timeline, language: str) -> list[str]:
-    """The timeline in text: a header, one row per process, a legend."""
-    scale = line.duration_s / WIDTH
-    label_width = min(max(len(row.label) for row in line.rows), 24)
-    lines = [f"{'':<{label_width}}  0 s{'':<{WIDTH - 8}}{line.duration_s:>5.2f} s"]
-    for row in line.rows[:MAX_ROWS]:
+def draw(document: dict, language: str) -> list[str]:
+    """A timeline (its JSON form, :meth:`Timeline.to_json`) in text: a header, one row per
+    process, a legend."""
+    duration = max(document["duration_s"], 1e-3)
+    rows = document["processes"]
+    scale = duration / WIDTH
+    label_width = min(max(len(row["label"]) for row in rows), 24)
+    lines = [f"{'':<{label_width}}  0 s{'':<{WIDTH - 8}}{duration:>5.2f} s"]
+    for row in rows[:MAX_ROWS]:
         cells = [" "] * WIDTH
         for kind in ("alive", "join", "work"):  # later kinds draw over earlier ones
-            for span in row.spans:
-                if span.kind == kind:
-                    first = min(int(span.t0 / scale), WIDTH - 1)
-                    last = max(first, min(int(span.t1 / scale), WIDTH - 1))
+            for span in row["spans"]:
+                if span["kind"] == kind:
+                    first = min(int(span["t0"] / scale), WIDTH - 1)
+                    last = max(first, min(int(span["t1"] / scale), WIDTH - 1))
                     for column in range(first, last + 1):
                         cells[column] = GLYPHS[kind]
-        for t in row.starts:
+        for t in row["starts"]:
             cells[min(int(t / scale), WIDTH - 1)] = "s"
-        lines.append(f"{row.label[:label_width]:<{label_width}} |{''.join(cells)}|")
-    if len(line.rows) > MAX_ROWS:
-        lines.append(text("timeline.more", language, count=len(line.rows) - MAX_ROWS))
+        lines.append(f"{row['label'][:label_width]:<{label_width}} |{''.join(cells)}|")
+    if len(rows) > MAX_ROWS:
+        lines.append(text("timeline.more", language, count=len(rows) - MAX_ROWS))
     lines.append(f"{'':<{label_width}}  " + text("timeline.legend", language, column=_duration(scale)))
     return lines
 

@@ -6,7 +6,8 @@ and is compared. What is compared is the whole feedback of the exercise (status,
 message) and of every check (name, start method, status, message, output), passed
 through :func:`normalise`, which strips only what varies from run to run or machine to
 machine (see ``RULES`` and ``RACY``), and the hint shown with it (the one tied to the
-cause of the failure, or none). The durations are left out.
+cause of the failure, or none). The durations and the timelines are left out (the
+timelines are tested in tests/test_timeline.py and tests/test_student.py).
 
 The goldens are written by ``python tests/update_goldens.py [CASE...]``, never by the
 test; review the diff before committing it.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from grader.sandbox.trace import POOL_WORKER, Trace
 from grader.timeline import WIDTH, draw, timeline
 
@@ -25,7 +27,7 @@ def test_processes_run_one_after_the_other_are_seen() -> None:
                {"ev": "joined", "pid": 1, "t": T0 + 0.3, "child": 2, "exitcode": 0}]
     line = timeline(Trace(sorted(events, key=lambda e: e["t"]), main_pid=1), T0, T0 + 0.9)
     assert [row.label for row in line.rows] == ["main process", "job() 2", "job() 3", "job() 4"]
-    drawn = draw(line, "en")
+    drawn = draw(line.to_json(), "en")
     rows = {text.split("|")[0].strip(): text for text in drawn[1:-1]}
     columns = [work_columns(rows[label]) for label in ("job() 2", "job() 3", "job() 4")]
     assert all(columns) and not columns[0] & columns[2]  # never at the same time
@@ -42,7 +44,7 @@ def test_processes_run_one_after_the_other_are_seen() -> None:
 
 def test_overlapping_processes_overlap() -> None:
     events = ran(2, 0.0, 0.5) + ran(3, 0.05, 0.55)
-    drawn = draw(timeline(Trace(sorted(events, key=lambda e: e["t"]), main_pid=1), T0, T0 + 0.6), "en")
+    drawn = draw(timeline(Trace(sorted(events, key=lambda e: e["t"]), main_pid=1), T0, T0 + 0.6).to_json(), "en")
     assert work_columns(drawn[2]) & work_columns(drawn[3])
 
 
@@ -53,7 +55,7 @@ def test_pool_workers_show_their_tasks() -> None:
                "results": []}]
     line = timeline(Trace(events, main_pid=1), T0, T0 + 0.6)
     assert [row.label for row in line.rows] == ["main process", "pool worker 5", "pool worker 6"]
-    drawn = draw(line, "en")
+    drawn = draw(line.to_json(), "en")
     assert work_columns(drawn[2]) and not work_columns(drawn[3])  # only one worker did the work
 
 
@@ -66,3 +68,22 @@ def test_a_call_that_never_ended_is_drawn_to_its_last_event() -> None:
     events = ran(2, 0.0, 0.3)
     line = timeline(Trace(events, main_pid=1), T0, None)
     assert round(line.duration_s, 6) == 0.3
+
+
+def test_a_failed_concurrency_check_shows_its_timeline_in_text_and_json() -> None:
+    from conftest import ROOT, grade
+
+    submission = ROOT / "tests" / "examples" / "ex03_queue" / "wrong_join_right_after_start" / "ex03_queue.py"
+    args = ("--submission", str(submission), "--start-method", "fork", "--seed", "1")
+    shown = grade(*args)
+    assert shown.stdout.count("What your processes did during collect(") == 1  # once, though two checks fail
+    assert "main process |s" in shown.stdout and "job() " in shown.stdout
+    document = json.loads(grade(*args, "--format", "json").stdout)
+    checks = {check["name"]: check for check in document["exercises"][0]["checks"]}
+    failed = checks["test_all_started_before_first_join"]["timeline"]
+    assert failed["call"].startswith("collect([") and failed["processes"][0]["label"] == "main process"
+    workers = [row for row in failed["processes"][1:] if row["label"].startswith("job() ")]
+    assert len(workers) == len(failed["processes"][0]["starts"]) >= 2
+    spans = [next(span for span in row["spans"] if span["kind"] == "work") for row in workers]
+    assert all(earlier["t1"] <= later["t0"] for earlier, later in zip(spans, spans[1:]))  # one after the other
+    assert checks["test_empty_input"]["timeline"] is None
