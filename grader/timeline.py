@@ -61,6 +61,8 @@ def timeline(trace: Trace, t0: float, t_end: float | None) -> Timeline | None:
     workers = {e["pid"] for e in events if e["ev"] == "task"}
     if not children and not workers:
         return None
+    if not t0:  # the call's start was not recorded (an import, a script): its first event
+        t0 = min(e.get("t0", e["t"]) for e in events)
     end = t_end if t_end is not None else max((e["t"] for e in events), default=t0)
     end = max(end, t0 + 1e-3)
 

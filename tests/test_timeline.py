@@ -77,7 +77,8 @@ def test_a_failed_concurrency_check_shows_its_timeline_in_text_and_json() -> Non
     args = ("--submission", str(submission), "--start-method", "fork", "--seed", "1")
     shown = grade(*args)
     assert shown.stdout.count("What your processes did during collect(") == 1  # once, though two checks fail
-    assert "main process |s" in shown.stdout and "job() " in shown.stdout
+    main = next(line for line in shown.stdout.splitlines() if "main process |" in line)
+    assert "s" in main.split("|")[1] and "j" in main.split("|")[1] and "job() " in shown.stdout
     document = json.loads(grade(*args, "--format", "json").stdout)
     checks = {check["name"]: check for check in document["exercises"][0]["checks"]}
     failed = checks["test_all_started_before_first_join"]["timeline"]
@@ -87,3 +88,8 @@ def test_a_failed_concurrency_check_shows_its_timeline_in_text_and_json() -> Non
     spans = [next(span for span in row["spans"] if span["kind"] == "work") for row in workers]
     assert all(earlier["t1"] <= later["t0"] for earlier, later in zip(spans, spans[1:]))  # one after the other
     assert checks["test_empty_input"]["timeline"] is None
+
+
+def test_a_call_without_a_recorded_start_begins_at_its_first_event() -> None:
+    line = timeline(Trace(ran(2, 0.1, 0.3), main_pid=1), 0.0, None)
+    assert round(line.duration_s, 6) == 0.2
