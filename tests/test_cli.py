@@ -42,7 +42,7 @@ def test_json_document_follows_the_schema() -> None:
     (exercise,) = report["exercises"]
     assert set(exercise) >= {"id", "slug", "status", "score", "max_score", "duration_s", "checks"}
     for check in exercise["checks"]:
-        assert set(check) == {"name", "start_method", "status", "message", "output", "duration_s"}
+        assert set(check) == {"name", "start_method", "status", "message", "output", "duration_s", "timeline"}
         assert check["start_method"] == "spawn"
 
 

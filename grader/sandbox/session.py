@@ -341,7 +341,7 @@ class RunningSession:
             if not isinstance(deadlock_s, (int, float)) or not 0 <= deadlock_s < self.spec.timeout_s:
                 deadlock_s = None
             return CallOutcome(call, "timeout", duration_s=self.spec.timeout_s if deadlock_s is None else deadlock_s,
-                               hang=hang, deadlock_s=deadlock_s)
+                               hang=hang, deadlock_s=deadlock_s, t0=_call_start(supervised))
         if supervised.get("t") is None or data is None:
             return CallOutcome(call, "crashed", exit_code=report.get("worker_exit"), duration_s=duration)
         outcome = CallOutcome(
