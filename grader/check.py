@@ -129,7 +129,10 @@ class Run:
         current check looked at that involved other processes; None when none did."""
         for name in reversed(self.read):
             outcome = self.session[name]
-            drawn = timeline(outcome.trace, outcome.t0, outcome.t_end)
+            end = outcome.t_end  # a call that never ended: until it was stopped
+            if end is None and outcome.t0 and outcome.duration_s:
+                end = outcome.t0 + outcome.duration_s
+            drawn = timeline(outcome.trace, outcome.t0, end)
             if drawn is not None:
                 return {"call": describe_call(outcome), **drawn.to_json()}
         return None
