@@ -33,46 +33,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import diagnose
 from grader.check import Plan
-from grader.i18n import text
 from grader.manifest import Course, Exercise
 from grader.sandbox import SessionResult, SessionSpec
-from grader.sandbox.session import OUTPUT_EXCERPT_CHARS, RunningSession
+from grader.excerpt import TailExcerpt
+from grader.sandbox.session import RunningSession
 
-OUTPUT_WINDOW_BYTES = 64 * 1024  # read from the end of a call's output: the excerpt comes from these
 RERUNS = 1  # fresh sessions for the calls after a timeout, per session
-
-
-class GradingSession(RunningSession):
-    """A sandbox session whose output excerpts show the end of what was printed (where
-    a traceback ends: the exception), cut at line boundaries, without the frames of the
-    grader's own code, and with a note in the student's language when cut."""
-
-    def __init__(self, spec: SessionSpec, language: str = "en") -> None:
-        self.language = language
-        super().__init__(spec)
-
-    def _excerpt(self, relative: str, start: int, end: int | None, limit: int = OUTPUT_EXCERPT_CHARS) -> str:
-        if relative.startswith("stacks/"):  # stacks at a timeout: read from their start, as the session does
-            return super()._excerpt(relative, start, end, limit)
-        found = self.files.read(relative, 0, start)
-        if found is None:
-            return ""
-        size = found[1]
-        stop = size if end is None else min(end, size)
-        total = max(0, stop - start)
-        first = max(start, stop - OUTPUT_WINDOW_BYTES)
-        data = self.files.read(relative, stop - first, first)
-        content = data[0].decode("utf-8", "replace") if data else ""
-        if first > start:  # the window begins inside a line: that line is left out
-            content = content.partition("\n")[2]
-        content = diagnose.tidy_output(diagnose.without_grader_frames(content),
-                                       text("output.repeated", self.language))  # its {count} filled in there
-        shown, cut = diagnose.tail(content, limit)
-        if cut or first > start:
-            return text("output.truncated", self.language, total=f"{total:,}") + "\n" + shown
-        return shown
 
 
 @dataclass(eq=False)
@@ -107,7 +74,7 @@ class _Collected:
                 return False
             if self.started is None:
                 self.started = time.monotonic()
-            self.session = GradingSession(spec, self.language)
+            self.session = RunningSession(spec, TailExcerpt(self.language))
             return True
 
     def _collect(self) -> None:

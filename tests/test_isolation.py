@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, grade_json
+from conftest import ROOT
 from grader.i18n import text
 from grader.sandbox.boot import _grade_landlock
 from grader.sandbox.isolation import isolation

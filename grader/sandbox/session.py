@@ -22,12 +22,11 @@ import secrets
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from grader.sandbox.isolation import SessionCgroup, isolation, landlock_rules, nproc_limit, wrap
 from grader.sandbox.records import Outcome, decode_outcome
@@ -172,12 +171,36 @@ class SessionResult:
         return self.outcomes[name]
 
 
+class Excerpt(Protocol):
+    """How the output a call printed (bytes ``[start:end]`` of a file of the session
+    folder) becomes the text its outcome carries. :func:`head_excerpt` by default; the
+    grader shows the end instead (:class:`grader.excerpt.TailExcerpt`)."""
+
+    def __call__(self, files: SessionFolder, relative: str, start: int, end: int | None) -> str: ...
+
+
+def head_excerpt(files: SessionFolder, relative: str, start: int, end: int | None,
+                 limit: int = OUTPUT_EXCERPT_CHARS) -> str:
+    """At most ``limit`` characters of the file's bytes ``[start:end]``, noting what was left out."""
+    found = files.read(relative, limit * 4, start)
+    if found is None:
+        return ""
+    data, size = found
+    total = max(0, (size if end is None else min(end, size)) - start)
+    text = data[:total].decode("utf-8", "replace")
+    if len(text) > limit or total > len(data):
+        text = text[:limit]
+        text += f"\n[output truncated: {total:,} bytes in total, first {len(text):,} characters shown]"
+    return text
+
+
 class RunningSession:
     """A started session; :meth:`result` waits for it and cleans up."""
 
-    def __init__(self, spec: SessionSpec) -> None:
+    def __init__(self, spec: SessionSpec, excerpt: Excerpt = head_excerpt) -> None:
         _compile_boot_files()
         self.spec = spec
+        self.excerpt = excerpt
         self.started = time.monotonic()
         self.folder = Path(tempfile.mkdtemp(prefix="grade-"))
         self.files = SessionFolder(self.folder)
@@ -304,11 +327,11 @@ class RunningSession:
                                   main_pid=report.get("worker_pid"))
             output_end = data.output_end if data is not None else (None, None)
             if call.kind == "script":
-                outcome.stdout = self._excerpt(f"calls/{index}.stdout", 0, None)
-                outcome.stderr = self._excerpt(f"calls/{index}.stderr", 0, None)
+                outcome.stdout = self.excerpt(self.files, f"calls/{index}.stdout", 0, None)
+                outcome.stderr = self.excerpt(self.files, f"calls/{index}.stderr", 0, None)
             else:
-                outcome.stdout = self._excerpt("stdout", output_start[0], output_end[0])
-                outcome.stderr = self._excerpt("stderr", output_start[1], output_end[1])
+                outcome.stdout = self.excerpt(self.files, "stdout", output_start[0], output_end[0])
+                outcome.stderr = self.excerpt(self.files, "stderr", output_start[1], output_end[1])
             output_start = (output_end[0] or 0, output_end[1] or 0)
             outcomes[call.name] = outcome
             stopped = not outcome.finished
@@ -335,7 +358,7 @@ class RunningSession:
                  timeout: dict) -> CallOutcome:
         duration = (supervised.get("t") or time.monotonic()) - supervised["t0"]
         if timeout.get("call") == index:
-            hang = [dict(proc, stack=self._excerpt(f"stacks/{proc['pid']}.txt", 0, None, STACK_EXCERPT_CHARS))
+            hang = [dict(proc, stack=head_excerpt(self.files, f"stacks/{proc['pid']}.txt", 0, None, STACK_EXCERPT_CHARS))
                     for proc in timeout.get("processes", [])]
             deadlock_s = timeout.get("deadlock_s")
             if not isinstance(deadlock_s, (int, float)) or not 0 <= deadlock_s < self.spec.timeout_s:
@@ -355,19 +378,6 @@ class RunningSession:
         if outcome.status == "exited":
             outcome.exit_code = data.code if isinstance(data.code, int) else 1
         return outcome
-
-    def _excerpt(self, relative: str, start: int, end: int | None, limit: int = OUTPUT_EXCERPT_CHARS) -> str:
-        """At most ``limit`` characters of the file's bytes ``[start:end]``, noting what was left out."""
-        found = self.files.read(relative, limit * 4, start)
-        if found is None:
-            return ""
-        data, size = found
-        total = max(0, (size if end is None else min(end, size)) - start)
-        text = data[:total].decode("utf-8", "replace")
-        if len(text) > limit or total > len(data):
-            text = text[:limit]
-            text += f"\n[output truncated: {total:,} bytes in total, first {len(text):,} characters shown]"
-        return text
 
 
 @functools.cache
