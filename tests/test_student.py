@@ -246,3 +246,15 @@ def test_a_reader_that_goes_away_gets_no_traceback(course: Path) -> None:
                            f"{sys.executable} -m grader show 3 | head -c 1", shell=True, cwd=course,
                            capture_output=True, text=True, timeout=60)
     assert "Traceback" not in piped.stderr and piped.stderr == ""
+
+
+def test_without_an_exercises_folder_each_exercise_is_named_missing(course: Path) -> None:
+    shutil.rmtree(course / "exercises")
+    listed = grade(course, "list")
+    assert listed.returncode == 0 and listed.stdout.splitlines()[-1] == "0/10 passed.  Next: grade process  (exercise-1)"
+    graded = grade(course, "3", "--format", "json")
+    assert graded.returncode == 1
+    (exercise,) = json.loads(graded.stdout)["exercises"]
+    assert exercise["status"] == "error" and "exercises/ex03_queue.py" in exercise["message"]
+    assert grade(course, "reset", "3").returncode == 0  # nothing to lose: no question asked
+    assert (course / "exercises" / "ex03_queue.py").is_file()

@@ -167,3 +167,22 @@ def test_colour_only_on_a_terminal_without_no_color(course: Path) -> None:
     assert as_json.wait(60) == 1
     as_json.close()
     assert "\x1b[" not in as_json.raw.decode() and as_json.screen.lstrip().startswith("{")
+
+
+def test_where_the_file_system_gives_no_events_the_poll_sees_a_save(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import queue as queues
+
+    from grader import watch
+
+    monkeypatch.setitem(sys.modules, "watchfiles", None)  # import fails, as where inotify is missing
+    events: queues.Queue = queues.Queue()
+    stop = threading.Event()
+    exercise = tmp_path / "ex03_queue.py"
+    exercise.write_text("# before\n")
+    with watch._file_changes(tmp_path, events, stop) as polling:
+        assert polling
+        time.sleep(watch.POLL_S * 1.5)
+        exercise.write_text("# after, longer\n")
+        kind, path = events.get(timeout=watch.POLL_S * 4)
+    assert (kind, Path(path)) == ("file", exercise)
