@@ -96,9 +96,12 @@ class Terminal:
             line.stop()
 
 
+BAR_WIDTH = 20
+
+
 class LiveLine:
     """One line redrawn while checks run: the check being graded, its start method and
-    how long it has been running, with the count of checks done. It disappears when
+    how long it has been running, with a bar of the checks done. It disappears when
     the run ends, before the report is printed. An :class:`~grader.runner.Observer`."""
 
     REFRESH_S = 0.1
@@ -135,7 +138,8 @@ class LiveLine:
         spinner = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"[int(time.monotonic() / self.REFRESH_S) % 10]
         with self.lock:
             current, done, total, since = self.current, self.done, self.total, self.since
-        line = Text(f"{spinner} ", style="cyan")
+        line = Text()
+        line.append(f"{spinner} ", style="cyan")
         if current is None:
             line.append(text("live.starting", self.language), style="dim")
         else:
@@ -143,7 +147,10 @@ class LiveLine:
             line.append(f"{exercise} · {check}" + (f" [{method}]" if method else ""))
             line.append(f"  {time.monotonic() - since:.1f} s", style="dim")
         if total:
-            line.append("  " + text("live.count", self.language, done=done, total=total), style="dim")
+            filled = BAR_WIDTH * min(done, total) // total
+            line.append("  " + "━" * filled, style="green")
+            line.append("━" * (BAR_WIDTH - filled), style="dim")
+            line.append(" " + text("live.count", self.language, done=done, total=total), style="dim")
         return line
 
     # the Observer protocol of grader.runner
