@@ -162,7 +162,7 @@ def grade(options: Options, output_format: str = "text", terminal: Terminal | No
         terminal.report(report, language)
     sys.stdout.flush()
     if options.submission is None and not options.solution:
-        _remember(options.course_root, report)
+        _remember(options.course_root, report, options.language)
     if report.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_PASSED if report.status is Status.PASSED else EXIT_FAILED
@@ -192,15 +192,18 @@ def stress_test(options: Options, runs: int, output_format: str = "text") -> int
     return EXIT_PASSED if result.all_passed else EXIT_FAILED
 
 
-def _remember(root: Path, report: Report) -> None:
+def _remember(root: Path, report: Report, report_language: str | None) -> None:
     try:
         course = load_course(root)
     except ManifestError:
         return
     state = load_state(root)
-    state.record(course, report)
+    partial = state.record(course, report)
     state.save()
     _warn(state.warnings)
+    for exercise in partial:
+        print(text("progress.partial", resolve_language(report_language), id=exercise.id,
+                   methods=", ".join(exercise.start_methods)), file=sys.stderr)
 
 
 def _command(name: str, argv: list[str]) -> int:

@@ -80,20 +80,28 @@ class State:
         """The first exercise not passed (a passed one whose file changed since counts as not passed)."""
         return next((ex for ex in course.exercises if not self.passed(course, ex)), None)
 
-    def record(self, course: Course, report: Report) -> None:
+    def record(self, course: Course, report: Report) -> list[Exercise]:
         """Remember the gradings of the student's own files in ``report`` (none of an
-        interrupted run: its verdicts are incomplete)."""
+        interrupted run: its verdicts are incomplete). An exercise passes only under all
+        its start methods: one that passed under some of them (``--start-method``) is
+        not recorded, and is returned."""
         if report.interrupted:
-            return
+            return []
         by_id = {exercise.id: exercise for exercise in course.exercises}
+        partial = []
         for result in report.exercises:
             exercise = by_id.get(result.id)
             if exercise is None:
+                continue
+            graded = {check.start_method for check in result.checks}
+            if result.status is Status.PASSED and not graded >= set(exercise.start_methods):
+                partial.append(exercise)
                 continue
             state = self.of(exercise)
             state.status = result.status.value
             state.digest = file_digest(course.exercises_dir / f"{exercise.module}.py")
             state.graded_at = time.time()
+        return partial
 
     def forget(self, exercise: Exercise) -> None:
         """Back to "not tried" (after ``grade reset``); the hints shown stay shown."""

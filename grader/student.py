@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.i18n import text
+from grader.i18n import columns, fit, text
 from grader.manifest import Course, Exercise
 from grader.report import Line
 from grader.progress import STATE_FOLDER, Progress, State
@@ -43,12 +43,12 @@ def list_exercises(course: Course, state: State, language: str) -> list[Line]:
         rows.append((exercise, progress, label))
     width_slug = max(len(ex.slug) for ex in course.exercises)
     width_topic = max(len(ex.topic) for ex in course.exercises)
-    width_title = max(len(ex.title.get(language)) for ex in course.exercises)
+    width_title = max(columns(ex.title.get(language)) for ex in course.exercises)
     lines = []
     for exercise, progress, label in rows:
         arrow = "→" if exercise is upcoming else " "
         lines.append(Line(f"{arrow} {MARKS[progress]} {exercise.id:<12} {exercise.slug:<{width_slug}}  "
-                          f"{exercise.topic:<{width_topic}}  {_pad(exercise.title.get(language), width_title)}  {label}",
+                          f"{exercise.topic:<{width_topic}}  {fit(exercise.title.get(language), width_title)}  {label}",
                           _STYLES[progress] + (" bold" if exercise is upcoming else "")))
     passed = sum(1 for _, progress, _ in rows if progress is Progress.PASSED)
     lines.append(Line(""))
@@ -60,12 +60,6 @@ def list_exercises(course: Course, state: State, language: str) -> list[Line]:
 
 
 _STYLES = {Progress.PASSED: "green", Progress.FAILED: "red", Progress.NOT_TRIED: "", Progress.CHANGED: "yellow"}
-
-
-def _pad(value: str, width: int) -> str:
-    """``value`` left-aligned in ``width`` terminal columns (CJK characters take two)."""
-    columns = sum(2 if ord(char) >= 0x1100 else 1 for char in value)
-    return value + " " * max(width - columns, 0)
 
 
 def show(course: Course, exercise: Exercise, state: State, language: str) -> str:

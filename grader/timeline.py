@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from grader.i18n import text
+from grader.i18n import columns, fit, text
 from grader.sandbox.trace import POOL_WORKER, Trace
 
 WIDTH = 48  # columns of the time axis
@@ -35,9 +35,21 @@ class Span:
 @dataclass
 class Row:
     pid: int
-    label: str
+    role: str  # main (the caller), pool_worker, child (started with a target) or process
+    target: str = ""  # a child's target function
     spans: list[Span] = field(default_factory=list)
     starts: list[float] = field(default_factory=list)  # when this process started a child
+
+    @property
+    def label(self) -> str:
+        """The row's name in English (:func:`draw` names it in the student's language)."""
+        return _label(self.role, self.pid, self.target, "en")
+
+
+def _label(role: str, pid: int, target: str, language: str) -> str:
+    if role == "child":
+        return f"{target}() {pid}"
+    return text(f"timeline.{role}", language, pid=pid)
 
 
 @dataclass
@@ -47,7 +59,8 @@ class Timeline:
 
     def to_json(self) -> dict:
         return {"duration_s": round(self.duration_s, 3),
-                "processes": [{"pid": row.pid, "label": row.label, "starts": [round(t, 3) for t in row.starts],
+                "processes": [{"pid": row.pid, "role": row.role, "target": row.target, "label": row.label,
+                               "starts": [round(t, 3) for t in row.starts],
                                "spans": [{**asdict(span), "t0": round(span.t0, 3), "t1": round(span.t1, 3)}
                                          for span in row.spans]} for row in self.rows]}
 
@@ -55,7 +68,12 @@ class Timeline:
 def timeline(trace: Trace, t0: float, t_end: float | None) -> Timeline | None:
     """The timeline of a call that started at ``t0`` (monotonic seconds) and ended at
     ``t_end`` (None: it never ended; the last event then ends the drawing). None when
-    the call involved no process but the caller: there is nothing to see."""
+    the call involved no process but the caller: there is nothing to see.
+
+    A process is alive from its creation to its end as the kernel saw them
+    (``trace.lifetimes``): a child that finished its work but cannot exit (its queue not
+    drained) stays alive. Without them (ptrace refused), from its start to the end of
+    its run or its join, as its records say."""
     events = trace.events
     children = [e for e in events if e["ev"] == "start"]
     workers = {e["pid"] for e in events if e["ev"] == "task"}
@@ -71,16 +89,18 @@ def timeline(trace: Trace, t0: float, t_end: float | None) -> Timeline | None:
 
     rows: dict[int, Row] = {}
     main = trace.main_pid or (children[0]["pid"] if children else min(workers))
-    rows[main] = Row(main, "main process", [Span("alive", 0.0, end - t0)])
+    rows[main] = Row(main, "main", spans=[Span("alive", 0.0, end - t0)])
     for event in children:
-        target = event["target"].rsplit(".", 1)[-1]
-        label = "pool worker" if event["target"] == POOL_WORKER else f"{target}()"
-        row = rows.setdefault(event["child"], Row(event["child"], f"{label} {event['child']}"))
-        row.spans.append(Span("alive", at(event["t"]), end - t0))
-        rows.setdefault(event["pid"], Row(event["pid"], f"process {event['pid']}")).starts.append(at(event["t"]))
+        pool_worker = event["target"] == POOL_WORKER
+        row = rows.setdefault(event["child"], Row(event["child"], "pool_worker" if pool_worker else "child",
+                                                  "" if pool_worker else event["target"].rsplit(".", 1)[-1]))
+        born, died = trace.lifetimes.get(event["child"], (event["t"], None))
+        row.spans.append(Span("alive", at(born), at(died) if died is not None else end - t0))
+        rows.setdefault(event["pid"], Row(event["pid"], "process")).starts.append(at(event["t"]))
     for event in events:
-        row = rows.setdefault(event["pid"], Row(event["pid"], f"process {event['pid']}"))
-        if event["ev"] == "run_end" or (event["ev"] == "joined" and event.get("child") in rows):
+        row = rows.setdefault(event["pid"], Row(event["pid"], "process"))
+        if not trace.lifetimes and (event["ev"] == "run_end" or
+                                    (event["ev"] == "joined" and event.get("child") in rows)):
             pid = event["pid"] if event["ev"] == "run_end" else event["child"]
             for span in rows[pid].spans:
                 if span.kind == "alive":
@@ -94,11 +114,14 @@ def timeline(trace: Trace, t0: float, t_end: float | None) -> Timeline | None:
                                              str(event.get("child") or "")))
     for row in rows.values():
         if not any(span.kind == "alive" for span in row.spans):
+            born, died = trace.lifetimes.get(row.pid, (None, None))
             times = [t for span in row.spans for t in (span.t0, span.t1)]
-            row.spans.insert(0, Span("alive", min(times, default=0.0), max(times, default=0.0)))
-    ordered = [rows[main]] + sorted((row for pid, row in rows.items() if pid != main),
-                                    key=lambda row: min(span.t0 for span in row.spans))
-    return Timeline(end - t0, ordered)
+            row.spans.insert(0, Span("alive", at(born) if born is not None else min(times, default=0.0),
+                                     at(died) if died is not None else max(times, default=0.0)))
+    others = sorted((row for pid, row in rows.items() if pid != main), key=lambda row: min(s.t0 for s in row.spans))
+    caller = rows[main]
+    idle = not caller.starts and all(span.kind == "alive" for span in caller.spans)
+    return Timeline(end - t0, others if idle and others else [caller, *others])  # a script's caller does nothing
 
 
 def draw(document: dict, language: str) -> list[str]:
@@ -107,9 +130,10 @@ def draw(document: dict, language: str) -> list[str]:
     duration = max(document["duration_s"], 1e-3)
     rows = document["processes"]
     scale = duration / WIDTH
-    label_width = min(max(len(row["label"]) for row in rows), 24)
+    labels = [_label(row.get("role", "process"), row["pid"], row.get("target", ""), language) for row in rows]
+    label_width = min(max(columns(label) for label in labels), 24)
     lines = [f"{'':<{label_width}}  0 s{'':<{WIDTH - 8}}{duration:>5.2f} s"]
-    for row in rows[:MAX_ROWS]:
+    for row, label in zip(rows[:MAX_ROWS], labels):
         cells = [" "] * WIDTH
         for kind in ("alive", "join", "work"):  # later kinds draw over earlier ones
             for span in row["spans"]:
@@ -120,7 +144,7 @@ def draw(document: dict, language: str) -> list[str]:
                         cells[column] = GLYPHS[kind]
         for t in row["starts"]:
             cells[min(int(t / scale), WIDTH - 1)] = "s"
-        lines.append(f"{row['label'][:label_width]:<{label_width}} |{''.join(cells)}|")
+        lines.append(f"{fit(label, label_width)} |{''.join(cells)}|")
     if len(rows) > MAX_ROWS:
         lines.append(text("timeline.more", language, count=len(rows) - MAX_ROWS))
     lines.append(f"{'':<{label_width}}  " + text("timeline.legend", language, column=_duration(scale)))
@@ -128,4 +152,7 @@ def draw(document: dict, language: str) -> list[str]:
 
 
 def _duration(seconds: float) -> str:
+    if seconds < 0.01:
+        return f"{seconds * 1000:.1f} ms"
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
+

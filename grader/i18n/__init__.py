@@ -34,3 +34,15 @@ def text(key: str, language: str = "en", **params: object) -> str:
     """The text ``key`` in ``language`` (English when missing), with ``params`` filled in."""
     template = catalogue(language).get(key) or catalogue("en")[key]
     return template.format(**params) if params else template
+
+
+def columns(value: str) -> int:
+    """How many terminal columns ``value`` takes (CJK characters take two)."""
+    return sum(2 if ord(char) >= 0x1100 else 1 for char in value)
+
+
+def fit(value: str, width: int) -> str:
+    """``value`` cut or padded to ``width`` terminal columns."""
+    while columns(value) > width:
+        value = value[:-1]
+    return value + " " * (width - columns(value))

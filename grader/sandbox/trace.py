@@ -83,6 +83,9 @@ def check_against_facts(events: list[dict], facts: dict[int, dict], helpers: set
 class Trace:
     events: list[dict] = field(default_factory=list)
     main_pid: int | None = None
+    # pid -> (created, ended or None), as the supervisor's tracer saw them (empty where
+    # ptrace was refused): when processes existed, which no record of theirs can move
+    lifetimes: dict[int, tuple[float, float | None]] = field(default_factory=dict)
 
     def of(self, kind: str, **match) -> list[dict]:
         return [e for e in self.events if e["ev"] == kind and all(e.get(k) == v for k, v in match.items())]

@@ -6,6 +6,7 @@ the submission ran them in another process or thread and waited for them.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sys
 import threading
@@ -30,6 +31,14 @@ def exit_with(token: str, code: int) -> None:
 
 
 def fail(token: str) -> None:
-    """Record, then raise (a process whose target raises exits with code 1)."""
+    """Record, then raise (a process whose target raises exits with code 1).
+
+    In a child process the traceback Python prints for it goes nowhere: it is the
+    grader's doing, not the student's, and a child left running would print it during a
+    later call, under another check. Run in the caller (the student's mistake), it shows."""
     record(token)
+    if multiprocessing.parent_process() is not None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
     raise RuntimeError(f"probe {token} failed on purpose (pid {os.getpid()})")
