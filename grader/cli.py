@@ -261,7 +261,8 @@ def _student_command(name: str, course: Course, exercise: Exercise | None, args:
         elif name == "hint":
             terminal.lines(student.hint(exercise, state, language))
         elif name == "reset":
-            terminal.lines(student.reset(course, exercise, state, language, _yes if args.yes else _ask))
+            terminal.lines(student.reset(course, exercise, state, language,
+                                                         _yes if args.yes else lambda question: _ask(question, language)))
         else:
             terminal.python(student.solution(course, exercise, state, language))
     except student.CommandError as error:
@@ -279,10 +280,12 @@ def _yes(question: str) -> bool:
     return True
 
 
-def _ask(question: str) -> bool:
-    """Ask on the terminal; no terminal to ask on is a no."""
+def _ask(question: str, language: str) -> bool:
+    """Ask on the terminal; without one, say that nothing can be asked."""
     if not sys.stdin.isatty():
-        return False
+        from grader.student import CommandError
+
+        raise CommandError(text("reset.no_terminal", language))
     try:
         return input(f"{question} [y/N] ").strip().lower() in ("y", "yes", "是")
     except EOFError:

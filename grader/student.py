@@ -73,7 +73,7 @@ def show(course: Course, exercise: Exercise, state: State, language: str) -> str
     instructions = _instructions(course, exercise, language)
     if instructions:
         parts += [f"## {text('show.instructions', language)}", "```text\n" + instructions + "\n```"]
-    contract = _contract(course, exercise)
+    contract = _contract(course, exercise, language)
     if contract:
         parts += [f"## {text('show.contract', language)} ({CONTRACT.as_posix()})", contract]
     parts.append(text("show.commands", language, id=exercise.id, number=exercise.number))
@@ -120,7 +120,7 @@ def _in_language(docstring: str, language: str) -> str:
     return docstring.strip()
 
 
-def _contract(course: Course, exercise: Exercise) -> str:
+def _contract(course: Course, exercise: Exercise, language: str) -> str:
     """The exercise's section of ``docs/exercises.md`` (from its ``## <id> ·`` heading to
     the next ``## `` heading or rule), without the heading; '' when there is none."""
     try:
@@ -129,11 +129,23 @@ def _contract(course: Course, exercise: Exercise) -> str:
         return ""
     match = re.search(rf"^## {re.escape(exercise.id)} ·.*?\n(.*?)(?=^## |^---\s*$|\Z)", document,
                       re.MULTILINE | re.DOTALL)
-    return match.group(1).strip() if match else ""
+    if not match:
+        return ""
+    lines = match.group(1).strip().split("\n")
+    if language != "zh":  # the section opens with a summary in Chinese: not for an English reader
+        lines = [line for line in lines if not (line.startswith("*") and _chinese(line))]
+    return "\n".join(lines).strip()
 
 
-def hint(exercise: Exercise, state: State, language: str) -> list[Line]:
-    """The next hint not yet shown; once all were shown, all of them."""
+def _chinese(line: str) -> bool:
+    """Whether most letters of ``line`` are CJK characters."""
+    letters = [char for char in line if char.isalpha()]
+    return bool(letters) and sum(ord(char) >= 0x2E80 for char in letters) * 2 > len(letters)
+
+
+def hint(exercise: Exercise, state: State, language: str, watching: bool = False) -> list[Line]:
+    """The next hint not yet shown; once all were shown, all of them. ``watching``: in
+    ``grade watch``, where the next one is a key away."""
     hints = exercise.hints_in(language)
     if not hints:
         return [Line(text("hint.none", language, id=exercise.id))]
@@ -144,7 +156,8 @@ def hint(exercise: Exercise, state: State, language: str) -> list[Line]:
         lines = [Line(text("hint.one", language, id=exercise.id, number=number, total=len(hints)), "bold"),
                  Line("  " + hints[number - 1])]
         if number < len(hints):
-            lines.append(Line(text("hint.more", language, number=exercise.number), "dim"))
+            lines.append(Line(text("hint.more_watching" if watching else "hint.more", language,
+                                   number=exercise.number), "dim"))
         return lines
     lines = [Line(text("hint.all", language, id=exercise.id, total=len(hints)), "bold")]
     lines += [Line(f"  {number}. {each}") for number, each in enumerate(hints, 1)]

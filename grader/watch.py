@@ -73,7 +73,8 @@ def watch(course: Course, start: Exercise | None, options: Options, language: st
                 run_current(moved_on)
                 return
             if code == 0 and upcoming is None:
-                print(text("watch.all_passed", language))
+                print(text("watch.all_passed", language), flush=True)
+                return
         print(text("watch.watching", language, path=_relative(course, current)), flush=True)
 
     with _keys(events, stop), _file_changes(course.exercises_dir, events, stop) as polling:
@@ -97,7 +98,7 @@ def watch(course: Course, start: Exercise | None, options: Options, language: st
                         run_current()
                     elif action == "hint":
                         state = load_state(course.root)
-                        terminal.lines(student.hint(current, state, language))
+                        terminal.lines(student.hint(current, state, language, watching=True))
                         state.save()
                     elif action == "list":
                         terminal.lines(student.list_exercises(course, load_state(course.root), language))

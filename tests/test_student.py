@@ -163,7 +163,7 @@ def test_reset_backs_up_the_file_then_restores_the_starter(course: Path) -> None
     starter = exercise.read_bytes()
     exercise.write_text("# my attempt\n")
     refused = grade(course, "reset", "3")  # no terminal to ask on, no --yes: nothing changes
-    assert refused.returncode == 1 and "--yes" in refused.stderr
+    assert refused.returncode == 1 and "no terminal to ask on" in refused.stderr and "--yes" in refused.stderr
     assert exercise.read_text() == "# my attempt\n"
     done = grade(course, "reset", "3", "--yes")
     assert done.returncode == 0, done.stderr
