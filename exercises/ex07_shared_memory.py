@@ -16,9 +16,11 @@ Implement:
   writing ``i * i`` into its own slots; return ``list(array)``. ``n`` is at
   most 10,000 and may be 0 or smaller than ``workers``.
 
-The grader checks the values with random non-integer floats and random sizes,
-that the array was written by ``workers`` child processes (not the caller),
-and that no child is left running. It runs under fork, spawn and forkserver.
+The grader checks the values with random non-integer floats and random sizes
+(one of them smaller than ``workers``), that the array was written by child
+processes and not by the caller (by exactly ``workers`` of them when every
+worker has slots to fill; a worker with no index writes nothing), and that no
+child is left running. It runs under fork, spawn and forkserver.
 
 Run:  grade exercise-7     (or: grade shared-memory)
 
@@ -38,8 +40,10 @@ Run:  grade exercise-7     (or: grade shared-memory)
   写入 ``i * i``；返回 ``list(array)``。``n`` 不超过 10,000，可能为 0，也可能
   小于 ``workers``。
 
-评分程序会用随机的非整数浮点数和随机大小检查结果，检查数组确实由 ``workers``
-个子进程（而不是调用者）写入，并检查返回时没有残留的子进程。
+评分程序会用随机的非整数浮点数和随机大小（其中一个小于 ``workers``）检查结果，
+检查数组确实由子进程而不是调用者写入（每个工作进程都分到下标时，恰好由
+``workers`` 个子进程写入；没有分到下标的工作进程什么也不写），并检查返回时没有
+残留的子进程。
 fork、spawn、forkserver 都会测试。
 
 运行：grade exercise-7    （或：grade shared-memory）

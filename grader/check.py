@@ -211,7 +211,9 @@ class Run:
 
 
 def describe_call(outcome: CallOutcome) -> str:
-    """``collect([3, 1])``, with long arguments shortened."""
+    """``collect([3, 1])``, each argument in at most 60 characters, abbreviated by its
+    structure (:func:`grader.diagnose.show`: ``multicore([241, 733, ..., 3])``, never
+    cut inside a string or a number)."""
     call = outcome.call
     if call.kind == "script":
         return f"python {call.function}"

@@ -210,11 +210,12 @@ def cause_of(text: str, outcome: CallOutcome, run: Run) -> str:
         return _missing_in_child(match.group(1), match.group(2), run)
     if "ValueError: Pool not running" in text:
         return run.t("cause.pool_not_running")
-    match = re.search(r"Can't pickle <function <lambda>", text) or re.search(r"Can't pickle local object '([^']+)'", text) \
-        or re.search(r"Can't get local object '([^']+)'", text)
+    if re.search(r"Can't (?:pickle|get)[^\n]*<lambda>", text):  # a lambda, at the top level or not
+        return run.t("cause.pickle_lambda")
+    # Python 3.11: local object 'f.<locals>.g'; later: local object <function f.<locals>.g at 0x...>
+    match = re.search(r"Can't (?:pickle|get) local object '?(?:<function )?([\w.<>]+)", text)
     if match:
-        name = match.group(1) if match.groups() else "<lambda>"
-        return run.t("cause.pickle_local", name=name)
+        return run.t("cause.pickle_local", name=match.group(1))
     match = re.search(r"Can't (?:pickle|get attribute) '?([\w.<>]+)'? ", text)
     if match:
         return run.t("cause.pickle_other", name=match.group(1))
@@ -315,21 +316,229 @@ def difference(expected: object, got: object, run: Run) -> str:
     return ""
 
 
+ELLIPSIS = "..."
+SHORTEST = 5  # the shortest abbreviation: "[...]", "'...'", "{...}"
+SHORTEST_ITEM = 8  # the first item of a sequence is abbreviated only into at least this much room
+
+
 def show(value: object, limit: int = 200) -> str:
-    """A short, readable rendering of a value in its JSON form."""
-    if isinstance(value, dict) and "__summary__" in value:
+    """A short, readable rendering of a value in its JSON form, at most ``limit``
+    characters (at least ``SHORTEST``).
+
+    It is abbreviated by its structure, never by cutting its text: a list keeps its
+    first elements whole, then ``...`` for those left out, then its last element when
+    there is room (``[241, 733, ..., 3]``), brackets balanced; a dict likewise
+    (``{'a': 1, ..., 'z': 2}``); a long string keeps its quotes and both its ends
+    (``'abc...xyz'``); a summarised sequence shows its first items and its length
+    (``[0, 0, ...] (1,007,465 items)``); the text of an object's repr is cut between
+    its elements, its brackets closed. The time it takes grows with ``limit`` and the
+    depth of the value, not with its size.
+    """
+    return _render(value, max(limit, SHORTEST))
+
+
+def _flat(value: object, cap: int) -> str | None:
+    """The whole rendering of ``value`` if it takes at most ``cap`` characters, else
+    None (found without building more than ``cap`` characters of it)."""
+    if cap < 1:
+        return None
+    if isinstance(value, dict) and isinstance(value.get("__summary__"), dict):
         summary = value["__summary__"]
-        head = ", ".join(show(item, 20) for item in summary["head"])
-        return f"[{head}, ...] ({summary['len']:,} items)"
+        suffix = _summary_suffix(summary)
+        head = _flat_items(list(summary.get("head", [])), cap - len(suffix) - len("[, " + ELLIPSIS + "]"), _flat)
+        if head is None:
+            return None
+        return "[" + ", ".join(head + [ELLIPSIS]) + "]" + suffix
     if isinstance(value, dict) and "__repr__" in value:
-        text_ = re.sub(r" at 0x[0-9a-fA-F]+", "", value["__repr__"])  # addresses only distract
-    elif isinstance(value, Ref):
-        text_ = value.qualified_name.rsplit(".", 1)[-1]
-    elif isinstance(value, list):
-        text_ = "[" + ", ".join(show(item, limit) for item in value[:50]) + (", ...]" if len(value) > 50 else "]")
-    else:
-        text_ = repr(value)
-    return text_ if len(text_) <= limit else text_[: limit - 4] + " ..."
+        text_ = _object_repr(value)
+        return text_ if len(text_) <= cap else None
+    if isinstance(value, dict):
+        items = _flat_items(_pairs(value), cap - 2, _flat_entry)
+        return None if items is None else "{" + ", ".join(items) + "}"
+    if isinstance(value, (list, tuple)):
+        items = _flat_items(list(value), cap - 2, _flat)
+        return None if items is None else "[" + ", ".join(items) + "]"
+    if isinstance(value, str) and len(value) + 2 > cap:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 4 * cap + 4:
+        return None  # more digits than cap (and repr() of a huge int may refuse)
+    text_ = _scalar(value)
+    return text_ if len(text_) <= cap else None
+
+
+def _flat_items(items: list, cap: int, flat) -> list[str] | None:
+    """Every item whole, separated by ", ", in at most ``cap`` characters, else None."""
+    shown, used = [], 0
+    for item in items:
+        separator = 2 if shown else 0
+        text_ = flat(item, cap - used - separator)
+        if text_ is None:
+            return None
+        shown.append(text_)
+        used += separator + len(text_)
+    return shown
+
+
+def _flat_entry(pair: tuple[object, object], cap: int) -> str | None:
+    key = _flat(pair[0], cap - 3)
+    value = None if key is None else _flat(pair[1], cap - len(key) - 2)
+    return None if value is None else f"{key}: {value}"
+
+
+def _pairs(value: dict) -> list[tuple[object, object]]:
+    """A dict's entries; a dict with keys other than strings comes as ``__pairs__``."""
+    if isinstance(value.get("__pairs__"), list):
+        return [tuple(pair) for pair in value["__pairs__"] if isinstance(pair, (list, tuple)) and len(pair) == 2]
+    return list(value.items())
+
+
+def _summary_suffix(summary: dict) -> str:
+    return f" ({summary['len']:,} items)" if isinstance(summary.get("len"), int) else ""
+
+
+def _object_repr(value: dict) -> str:
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", str(value["__repr__"]))  # addresses only distract
+
+
+def _scalar(value: object) -> str:
+    if isinstance(value, Ref):
+        return value.qualified_name.rsplit(".", 1)[-1]
+    try:
+        return repr(value)
+    except ValueError:  # an int too large for repr()
+        return f"<int of {value.bit_length()} bits>" if isinstance(value, int) else "<?>"
+
+
+def _render(value: object, limit: int) -> str:
+    """``value`` in at most ``limit`` characters (``limit >= SHORTEST``)."""
+    flat = _flat(value, limit)
+    if flat is not None:
+        return flat
+    if isinstance(value, dict) and isinstance(value.get("__summary__"), dict):
+        summary = value["__summary__"]
+        suffix = _summary_suffix(summary)
+        room = limit - len(suffix)
+        if room < SHORTEST + 2:
+            suffix, room = "", limit
+        return _sequence(list(summary.get("head", [])), "[", "]", room, more=True) + suffix
+    if isinstance(value, dict) and "__repr__" in value:
+        return _text(_object_repr(value), limit)
+    if isinstance(value, dict):
+        return _sequence(_pairs(value), "{", "}", limit, entries=True)
+    if isinstance(value, (list, tuple)):
+        return _sequence(list(value), "[", "]", limit)
+    if isinstance(value, str):
+        return _string(value, limit)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 4 * limit + 4:
+        return _text(f"<int of {value.bit_length()} bits>", limit)
+    return _text(_scalar(value), limit)
+
+
+def _entry(pair: tuple[object, object], limit: int) -> str:
+    """``key: value`` of a dict, abbreviated, in at most ``limit`` characters when
+    ``limit`` leaves both at least ``SHORTEST``: the value keeps half the room when it
+    needs it."""
+    key, value = pair
+    full_key, full_value = _flat(key, limit), _flat(value, limit)
+    key_length = len(full_key) if full_key is not None else limit
+    value_length = len(full_value) if full_value is not None else limit
+    key_room = max(SHORTEST, min(key_length, limit - 2 - min(value_length, limit // 2)))
+    shown_key = full_key if full_key is not None and len(full_key) <= key_room else _render(key, key_room)
+    return f"{shown_key}: {_render(value, max(SHORTEST, limit - 2 - len(shown_key)))}"
+
+
+def _sequence(items: list, opening: str, closing: str, limit: int, more: bool = False,
+              entries: bool = False) -> str:
+    """The items (dict entries if ``entries``) between ``opening`` and ``closing``, when
+    they do not all fit in ``limit``: the first ones whole (the very first one
+    abbreviated when even it does not fit), ``...``, and the last one when it fits in a
+    third of the room. ``more``: the items are only the first of a longer sequence."""
+    flat, abbreviate = (_flat_entry, _entry) if entries else (_flat, _render)
+    room = limit - len(opening) - len(closing)
+    last = flat(items[-1], room // 3) if not more and len(items) >= 2 and room // 3 >= SHORTEST else None
+    rest = items[:-1] if last is not None else items
+    reserved = (len(", " + ELLIPSIS) if more or len(rest) > 1 else 0) + (len(", " + last) if last is not None else 0)
+    head: list[str] = []
+    used = 0
+    for item in rest:
+        separator = 2 if head else 0
+        space = room - reserved - used - separator
+        text_ = flat(item, space)
+        if text_ is not None:
+            head.append(text_)
+            used += separator + len(text_)
+            continue
+        if not head and space >= SHORTEST_ITEM:
+            text_ = abbreviate(item, space)
+            if len(text_) <= space:
+                head.append(text_)
+        break
+    elements = head + ([ELLIPSIS] if more or len(head) < len(rest) else []) + ([last] if last is not None else [])
+    return opening + ", ".join(elements) + closing
+
+
+def _string(value: str, limit: int) -> str:
+    """A string literal in at most ``limit`` characters: whole, or its quotes around its
+    first and last characters with ``...`` between them (never an escape cut in two)."""
+    quote = '"' if "'" in value and '"' not in value else "'"  # as repr() chooses
+
+    def pieces(chars: str) -> list[str]:  # each character as the literal writes it
+        return ["\\" + char if char == quote else char if char in "'\"" else repr(char)[1:-1] for char in chars]
+
+    room = limit - 2 - len(ELLIPSIS)
+    head = _pieces(pieces(value[:room]), room - room // 3)
+    tail = _pieces(pieces(value[-room:] if room else "")[::-1], room // 3)[::-1]
+    return quote + "".join(head) + ELLIPSIS + "".join(tail) + quote
+
+
+def _pieces(pieces: list[str], room: int) -> list[str]:
+    """The first pieces that fit in ``room`` characters together."""
+    kept, used = [], 0
+    for piece in pieces:
+        if used + len(piece) > room:
+            break
+        kept.append(piece)
+        used += len(piece)
+    return kept
+
+
+OPENERS = {"[": "]", "(": ")", "{": "}"}
+
+
+def _text(text: str, limit: int) -> str:
+    """Text with no known structure (an object's repr, a number) in at most ``limit``
+    characters: whole; else cut after one of its elements (at a ", " outside any string
+    literal), with ``...`` and the brackets still open closed (``Counter({'a': 1, ...})``);
+    else its two ends around ``...``."""
+    if len(text) <= limit:
+        return text
+    best = None
+    stack: list[str] = []
+    quote = ""
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if quote:
+            if char == "\\":
+                index += 1
+            elif char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char in OPENERS:
+            stack.append(OPENERS[char])
+        elif char in ")]}" and stack and stack[-1] == char:
+            stack.pop()
+        elif text.startswith(", ", index):
+            cut = text[:index] + ", " + ELLIPSIS + "".join(reversed(stack))
+            if len(cut) > limit:
+                break
+            best = cut
+        index += 1
+    if best is not None:
+        return best
+    room = limit - len(ELLIPSIS)
+    return text[: room - room // 3] + ELLIPSIS + (text[len(text) - room // 3:] if room // 3 else "")
 
 
 def _crash(outcome: CallOutcome, run: Run, call: str) -> str:

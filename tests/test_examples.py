@@ -130,6 +130,12 @@ RULES: list[tuple[re.Pattern[str], str]] = [
     # busy machine). The traceback may be cut short by the output cap, whose note goes too.
     (re.compile(r"^[^\n]*: UserWarning: resource_tracker: process died unexpectedly[^\n]*\n"
                 r"(?:[ \t]+warnings\.warn\([^\n]*(?:\n|$))?", re.MULTILINE), ""),
+    # The same tracker, when the processes it tracked were killed before they could
+    # release their semaphores, warns of "N leaked semaphore objects" or not, depending on
+    # whether it got to run before the sandbox ended (seen in 2 of 5 runs of
+    # ex06_apply_async/wrong_get_after_with_block, a call stopped as deadlocked).
+    (re.compile(r"^[^\n]*: UserWarning: resource_tracker: There appear to be \d+ leaked \w+ objects to clean up "
+                r"at shutdown[^\n]*(?:\n|$)(?:[ \t]+warnings\.warn\([^\n]*(?:\n|$))?", re.MULTILINE), ""),
     (re.compile(r"^Exception in thread [^\n]*\((?:_handle_workers|_handle_tasks|_handle_results)\):\n"
                 r"Traceback \(most recent call last\):\n(?:[ \t][^\n]*(?:\n|$))*"
                 r"(?:\[output truncated: [^\n]*\]$|[^\n]*(?:\n|$))", re.MULTILINE), ""),

@@ -114,6 +114,22 @@ def _how(run: Run, outcome) -> tuple[str, float | None]:
     return run.t("ex04.how.caller"), None
 
 
+# A speed-up within this factor either way is "about as fast" (×1.0 faster says nothing).
+SAME_SPEED = 1.1
+
+
+def _verdict(run: Run, serial: float, total: float, tasks: int) -> str:
+    """How multicore()'s total time compares with serial()'s, in words: ×N faster,
+    about as fast (a ratio within ``SAME_SPEED`` either way), or slower."""
+    ratio = serial / max(total, 1e-6)
+    times = {"total": f"{total:.2f}", "serial": f"{serial:.2f}"}
+    if ratio >= SAME_SPEED:
+        return run.t("ex04.verdict.faster", speedup=f"{ratio:.1f}", **times)
+    if ratio > 1 / SAME_SPEED:
+        return run.t("ex04.verdict.same", **times)
+    return run.t("ex04.verdict.slower", task=f"{serial / max(tasks, 1):.2f}", **times)
+
+
 def _timings(run: Run) -> str:
     """What was measured, and why it came out that way on this machine."""
     outcomes = {name: run.outcome(name) for name in ("serial", "threaded", "multicore")}
@@ -132,12 +148,8 @@ def _timings(run: Run) -> str:
         tasks = len(outcomes["serial"].call.args[0])
         if serial is None:
             verdict = "?"
-        elif total < serial:
-            verdict = run.t("ex04.verdict.faster", speedup=f"{serial / max(total, 1e-6):.1f}", total=f"{total:.2f}",
-                            serial=f"{serial:.2f}")
         else:
-            verdict = run.t("ex04.verdict.slower", total=f"{total:.2f}", serial=f"{serial:.2f}",
-                            task=f"{serial / max(tasks, 1):.2f}")
+            verdict = _verdict(run, serial, total, tasks)
         lesson = run.t("ex04.lesson.processes", cores=count, startup=f"{startup:.2f}", verdict=verdict)
     return run.t("ex04.timings", cores=count,
                  serial=seconds["serial"], threads=seconds["threaded"], processes=seconds["multicore"],

@@ -4,13 +4,21 @@ with an Array written by ``workers`` child processes.
 Writes to shared arrays (``array[i] = ...``) and values (``v.value = ...``) are counted
 per process by the sandbox. ``n`` never divides evenly by ``workers`` (chunks of
 ``n // workers`` drop the remainder), and a second call has fewer slots than workers.
+A result whose only wrong items are its last ones, left at 0 (never written), is
+explained as such (:func:`unwritten_tail`): the remainder of ``n // workers`` chunks
+when there are ``n % workers`` of them.
+
+How many processes write is checked on the first call only (``n`` at least
+``200 * workers``, so every worker has slots to write); with fewer slots than workers,
+a worker whose share is empty writes nothing, and only the values are checked.
 """
 
 from __future__ import annotations
 
 import random
 
-from grader.check import Call, Plan, Run
+from grader.check import Call, Plan, Run, encode
+from grader.diagnose import show
 
 
 def plan(rng: random.Random) -> Plan:
@@ -46,8 +54,27 @@ def test_value_changed_in_a_child(run: Run) -> None:
 def test_squares_values(run: Run) -> None:
     for name in ("squares", "few"):
         outcome = run.returned(name)
-        n, _ = outcome.call.args
-        run.expect_value(outcome, [i * i for i in range(n)])
+        n, workers = outcome.call.args
+        expected = [i * i for i in range(n)]
+        count = unwritten_tail(expected, outcome.value)
+        if count:
+            first, size = n - count, n // workers
+            why = (run.t("ex07.remainder_dropped", count=count, first=first, n=n, workers=workers, size=size,
+                         covered=size * workers)
+                   if count == n % workers else run.t("ex07.tail_unwritten", count=count, first=first))
+            run.fail("value.wrong", outcome, expected=show(encode(expected)), got=show(outcome.value), difference=why)
+        run.expect_value(outcome, expected)
+
+
+def unwritten_tail(expected: list[int], got: object) -> int:
+    """How many of the last items of ``got`` were never written (left at 0, the value a
+    new Array starts with) when they are its only wrong items; 0 otherwise."""
+    if not isinstance(got, list) or len(got) != len(expected) or got == expected:
+        return 0
+    first = len(got)
+    while first > 0 and got[first - 1] == 0:
+        first -= 1
+    return len(got) - first if got[:first] == expected[:first] else 0
 
 
 def test_squares_written_by_workers(run: Run) -> None:

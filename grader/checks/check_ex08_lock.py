@@ -15,9 +15,11 @@ increments (measured on this 2-core machine).
 
 A wrong total is explained by what the submission does with its lock, read from its
 source (:func:`lock_mistake`): a lock never held, a lock each process makes for itself
-(in ``job``, or one ``Lock()`` per ``Process`` in ``multicore``), or else the general
-rule (the same lock, around the whole update). The shortfall is a difference of totals,
-not a count of updates (``num`` is 1 in one process and 3 in the other).
+(in ``job``, or one ``Lock()`` per ``Process`` in ``multicore``, or, under spawn and
+forkserver, a lock made at the top level of the module, which every child makes again
+when it imports the module), or else the general rule (the same lock, around the whole
+update). The shortfall is a difference of totals, not a count of updates (``num`` is 1
+in one process and 3 in the other).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import random
 from pathlib import Path
 
 from grader.check import Align, Call, Plan, Run
+from grader.diagnose import _is_main_guard as is_main_guard
 
 RUNS = 2
 
@@ -41,7 +44,7 @@ def test_exact_total_every_run(run: Run) -> None:
         outcome = run.returned(f"run{i}")
         times = outcome.call.args[0]
         if outcome.value != 4 * times:
-            key, params = lock_mistake(run.session.spec.submission)
+            key, params = lock_mistake(run.session.spec.submission, run.start_method)
             run.fail("ex08.lost_updates", outcome, run=i + 1, runs=RUNS, expected=4 * times,
                      got=outcome.value, short=_short(4 * times, outcome.value), why=run.t(key, **params))
         run.expect_aligned(outcome)  # a right total proves nothing if the two never raced
@@ -71,14 +74,19 @@ def _short(expected: int, got: object) -> str:
     return str(expected - got) if isinstance(got, int) else "?"
 
 
-LOCKS = ("Lock", "RLock")
+LOCKS = ("Lock", "RLock", "Semaphore", "BoundedSemaphore")
+# Start methods whose children import the module afresh (and so run its top-level code).
+IMPORTING_METHODS = ("spawn", "forkserver")
 
 
-def lock_mistake(submission: Path) -> tuple[str, dict[str, str]]:
+def lock_mistake(submission: Path, start_method: str = "fork") -> tuple[str, dict[str, str]]:
     """What the submission does wrong with its lock, as a catalogue key (``ex08.why.*``)
     and its parameters: ``own_lock`` (``job`` creates a lock of its own),
-    ``lock_per_process`` (``multicore`` creates a lock per process), ``no_lock`` (``job``
-    never acquires its lock), else ``race`` (the general rule)."""
+    ``module_lock`` (``job`` holds a lock made at the top level of the module, and the
+    children, started with ``start_method`` spawn or forkserver, import the module
+    afresh: each makes its own), ``lock_per_process`` (``multicore`` creates a lock per
+    process), ``no_lock`` (``job`` never acquires its lock), else ``race`` (the general
+    rule)."""
     try:
         tree = ast.parse(submission.read_bytes())
     except (OSError, SyntaxError, ValueError):
@@ -92,11 +100,43 @@ def lock_mistake(submission: Path) -> tuple[str, dict[str, str]]:
                 return "ex08.why.own_lock", {"name": ast.unparse(targets[0])}
             if isinstance(node, ast.withitem) and _creates_lock(node.context_expr):
                 return "ex08.why.own_lock", {"name": "lock"}
+        if start_method in IMPORTING_METHODS:
+            module_lock = _module_lock_used(tree, job)
+            if module_lock is not None:
+                name, made = module_lock
+                return "ex08.why.module_lock", {"name": name, "made": made, "method": start_method}
     if multicore is not None and _lock_per_process(multicore):
         return "ex08.why.lock_per_process", {}
     if job is not None and not _acquires(job):
         return "ex08.why.no_lock", {}
     return "ex08.why.race", {}
+
+
+def _module_lock_used(tree: ast.Module, job: ast.FunctionDef) -> tuple[str, str] | None:
+    """``(name, "name = mp.Lock()")`` of a lock made by the module's top-level code
+    (run at import time, outside ``if __name__ == "__main__":``) that ``job`` uses by
+    that name (not a parameter or a local variable of ``job`` of the same name)."""
+    made: dict[str, str] = {}
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or is_main_guard(statement):
+            continue
+        for node in ast.walk(statement):
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and _creates_lock(node.value):
+                for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                    if isinstance(target, ast.Name):
+                        made.setdefault(target.id, f"{target.id} = {ast.unparse(node.value)}")
+    if not made:
+        return None
+    arguments = job.args
+    own = {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                           arguments.vararg, arguments.kwarg) if a is not None}
+    declared_global = {name for node in ast.walk(job) if isinstance(node, ast.Global) for name in node.names}
+    own |= {node.id for node in ast.walk(job) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+            and node.id not in declared_global}
+    for node in ast.walk(job):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in made and node.id not in own:
+            return node.id, made[node.id]
+    return None
 
 
 def _creates_lock(node: ast.AST | None) -> bool:

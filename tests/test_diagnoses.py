@@ -1,0 +1,135 @@
+"""The explanations some checks read from a submission's source or from its values,
+tested on their own: the golden examples (tests/examples) show them in context, with
+one seed; these try the cases around them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from grader.checks.check_ex04_speedup import _verdict
+from grader.checks.check_ex07_shared_memory import unwritten_tail
+from grader.checks.check_ex08_lock import lock_mistake
+from grader.i18n import text
+
+
+def english() -> SimpleNamespace:
+    return SimpleNamespace(t=lambda key, **params: text(key, "en", **params))
+
+
+# --- exercise-4: how multicore()'s time compares with serial()'s ----------------------------
+
+@pytest.mark.parametrize(("serial", "total", "starts"), [
+    (3.0, 1.0, "×3.0 faster than serial()"),
+    (1.25, 1.0, "×1.2 faster than serial()"),
+    (1.04, 1.0, "about as fast as serial()"),
+    (1.0, 1.06, "about as fast as serial()"),
+    (1.0, 2.0, "slower than serial() here"),
+])
+def test_the_speed_up_is_worded_from_its_ratio(serial: float, total: float, starts: str) -> None:
+    verdict = _verdict(english(), serial, total, 4)
+    assert verdict.startswith(starts), verdict
+    assert "×1.0" not in verdict
+
+
+# --- exercise-7: the end of the array never written --------------------------------------------
+
+def test_an_unwritten_tail_is_counted_only_when_it_is_the_only_mistake() -> None:
+    expected = [i * i for i in range(7)]
+    assert unwritten_tail(expected, expected[:5] + [0, 0]) == 2
+    assert unwritten_tail(expected, [0] * 7) == 7  # n < workers: every chunk empty
+    assert unwritten_tail(expected, expected) == 0
+    assert unwritten_tail(expected, expected[:3] + [0] + expected[4:6] + [0]) == 0  # a hole before the tail
+    assert unwritten_tail(expected, expected[:5] + [1, 0]) == 0
+    assert unwritten_tail(expected, expected[:6]) == 0  # wrong length: said otherwise
+    assert unwritten_tail(expected, {"__summary__": {}}) == 0
+
+
+# --- exercise-8: what the submission does with its lock --------------------------------------
+
+MODULE_LOCK = '''import multiprocessing as mp
+from multiprocessing import Semaphore
+
+LOCK = mp.{made}
+
+
+def job(v, num, lock, times):
+    for _ in range(times):
+        with {held}:
+            v.value += num
+
+
+def multicore(times=10_000):
+    lock = mp.Lock()
+    v = mp.Value('i', 0)
+    ps = [mp.Process(target=job, args=(v, n, lock, times)) for n in (1, 3)]
+    for p in ps:
+        p.start()
+    for p in ps:
+        p.join()
+    return v.value
+'''
+
+
+def mistake(tmp_path: Path, source: str, method: str) -> tuple[str, dict[str, str]]:
+    submission = tmp_path / "ex08_lock.py"
+    submission.write_text(source, encoding="utf-8")
+    return lock_mistake(submission, method)
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+@pytest.mark.parametrize("made", ["Lock()", "RLock()", "Semaphore(1)", "get_context('spawn').Lock()"])
+def test_a_lock_made_at_import_time_is_named_under_spawn_and_forkserver(tmp_path: Path, method: str,
+                                                                        made: str) -> None:
+    key, params = mistake(tmp_path, MODULE_LOCK.format(made=made, held="LOCK"), method)
+    assert key == "ex08.why.module_lock"
+    assert params == {"name": "LOCK", "made": f"LOCK = mp.{made}", "method": method}
+    message = text(key, "en", **params)
+    assert f"`LOCK = mp.{made}`" in message and f"Under {method} " in message and "args=" in message
+
+
+def test_a_lock_made_at_import_time_is_not_the_cause_under_fork(tmp_path: Path) -> None:
+    assert mistake(tmp_path, MODULE_LOCK.format(made="Lock()", held="LOCK"), "fork")[0] == "ex08.why.race"
+
+
+def test_only_a_module_lock_that_job_uses_is_named(tmp_path: Path) -> None:
+    # job holds the lock it is given: the module's LOCK is not the cause
+    assert mistake(tmp_path, MODULE_LOCK.format(made="Lock()", held="lock"), "spawn")[0] == "ex08.why.race"
+    # a parameter of the same name hides the module's
+    shadowed = MODULE_LOCK.format(made="Lock()", held="LOCK").replace("def job(v, num, lock, times)",
+                                                                      "def job(v, num, LOCK, times)")
+    assert mistake(tmp_path, shadowed, "spawn")[0] == "ex08.why.race"
+    # made under the main guard: not at import time
+    guarded = MODULE_LOCK.format(made="Lock()", held="LOCK").replace(
+        "LOCK = mp.Lock()", "if __name__ == '__main__':\n    LOCK = mp.Lock()")
+    assert mistake(tmp_path, guarded, "spawn")[0] == "ex08.why.race"
+    # a lock job makes itself is named first
+    own = MODULE_LOCK.format(made="Lock()", held="LOCK").replace("    for _ in range(times):",
+                                                                 "    LOCK = mp.Lock()\n    for _ in range(times):")
+    assert mistake(tmp_path, own, "spawn") == ("ex08.why.own_lock", {"name": "LOCK"})
+
+
+# --- functions a child cannot be sent ------------------------------------------------------
+
+@pytest.mark.parametrize(("error", "key"), [
+    ("_pickle.PicklingError: Can't pickle <function <lambda> at 0x7f3a12345678>: attribute lookup <lambda> on "
+     "ex10_word_count failed", "cause.pickle_lambda"),
+    ("AttributeError: Can't pickle local object 'count_words.<locals>.<lambda>'", "cause.pickle_lambda"),
+    ("_pickle.PicklingError: Can't pickle <function <lambda> at 0x7f3a12345678>: it's not found as "
+     "ex10_word_count.<lambda>", "cause.pickle_lambda"),
+    ("AttributeError: Can't get local object 'count_words.<locals>.<lambda>'", "cause.pickle_lambda"),
+    ("AttributeError: Can't pickle local object 'collect.<locals>.worker'", "cause.pickle_local"),
+    ("_pickle.PicklingError: Can't pickle local object <function collect.<locals>.worker at 0x7f3a12345678>",
+     "cause.pickle_local"),
+])
+def test_a_function_that_cannot_be_pickled_is_named(error: str, key: str) -> None:
+    from grader.diagnose import cause_of
+
+    run = SimpleNamespace(t=lambda k, **params: SimpleNamespace(key=k, params=params), start_method="spawn")
+    cause = cause_of("Traceback (most recent call last):\n" + error, SimpleNamespace(), run)
+    assert cause.key == key
+    if key == "cause.pickle_local":
+        assert cause.params == {"name": "collect.<locals>.worker"}
