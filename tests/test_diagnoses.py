@@ -133,3 +133,50 @@ def test_a_function_that_cannot_be_pickled_is_named(error: str, key: str) -> Non
     assert cause.key == key
     if key == "cause.pickle_local":
         assert cause.params == {"name": "collect.<locals>.worker"}
+
+
+SERIAL_PROCESSES = '''
+import multiprocessing as mp
+import threading
+
+def work(n):
+    return sum(i * i for i in range(n))
+
+def serial(tasks):
+    return [work(n) for n in tasks]
+
+def _threaded(n, results, i):
+    results[i] = work(n)
+
+def threaded(tasks):
+    results = [None] * len(tasks)
+    ts = [threading.Thread(target=_threaded, args=(n, results, i)) for i, n in enumerate(tasks)]
+    for t in ts: t.start()
+    for t in ts: t.join()
+    return results
+
+def _proc(n, q, i):
+    q.put((i, work(n)))
+
+def multicore(tasks):
+    q, out = mp.Queue(), [None] * len(tasks)
+    for i, n in enumerate(tasks):
+        p = mp.Process(target=_proc, args=(n, q, i))
+        p.start()
+        p.join()
+        j, v = q.get()
+        out[j] = v
+    return out
+'''
+
+
+def test_exercise_4_tells_processes_run_one_after_another_from_its_timed_calls(tmp_path) -> None:
+    """The lesson is told from calls no harness holds: processes joined one by one are
+    said to have run one after the other, and the grader's waits are not counted."""
+    from conftest import grade
+
+    submission = tmp_path / "ex04_speedup.py"
+    submission.write_text(SERIAL_PROCESSES)
+    shown = grade("--submission", str(submission), "--start-method", "fork").stdout
+    assert "but they ran one after the other, so it could not be faster than serial()" in shown
+    assert "ran side by side" not in shown

@@ -55,7 +55,6 @@ def case_id(case: Path) -> str:
 # While ex05's first checked call was not forced, its "Got:" list was a race.
 NUMBER = r"-?\d[\d.,]*"
 OTHER = r"[^\n]*?"  # a placeholder not named: any text on the line
-REST = r"[^\n]*"  # the rest of the line, up to what follows the placeholder last on it
 
 
 RACY: dict[str, dict[str, str]] = {
@@ -69,8 +68,6 @@ RACY: dict[str, dict[str, str]] = {
     # timing too; which variant used threads and which processes is not.
     "ex04.timings": {"cores": NUMBER, "serial": NUMBER, "threads": NUMBER, "processes": NUMBER},
     "ex04.how.processes": {"startup": NUMBER},
-    "ex04.lesson.processes": {"cores": NUMBER, "startup": NUMBER, "verdict": REST},
-    "ex04.lesson.no_processes": {"cores": NUMBER},
     # How much a process printed before the call was stopped (a pool that keeps replacing
     # workers that die at once prints one more traceback per worker).
     "output.truncated": {"total": NUMBER},
@@ -113,6 +110,11 @@ STDLIB = sysconfig.get_paths()["stdlib"]
 
 # (pattern, replacement), applied in order to every message and output.
 RULES: list[tuple[re.Pattern[str], str]] = [
+    # exercise-4's lesson is told from its timed calls, which no harness touches: whether a
+    # correct Pool's processes overlapped there depends on how fast spawn starts its
+    # workers (tasks of a few hundredths of a second). The timings are information only;
+    # the lessons' texts are tested in tests/test_diagnoses.py.
+    (re.compile(r"^(Why these times|为什么是这些时间)[:：][^\n]*", re.MULTILINE), r"\1: <lesson>"),
     # The sandbox's temporary folders: /tmp/grade-k2j4x9/... (mkdtemp's random suffix, and
     # $TMPDIR differs between machines).
     (re.compile(rf"(?:{_path_pattern('/tmp', tempfile.gettempdir())})/grade-[A-Za-z0-9_]+"), "<tmp>"),
