@@ -1,20 +1,37 @@
-"""Benchmark: how long a student waits for ``grade``.
+"""Benchmark: how long a student waits for ``grade``, and what it costs the machine.
 
-For each exercise, prints the median wall time of ``grade exercise-N --solution`` next
-to a plain run of the same reference functions with the same inputs under the same start
-methods (a fresh interpreter per method, as a student running the file would use), the
-time ``grade`` takes to answer a submission that hangs, and the cost of the sandbox
-itself: one session of the plan under bubblewrap and under the process-level sandbox,
-next to the plain run of the same calls under the same start method.
+Prints, per exercise, the median wall time of ``grade exercise-N --solution`` next to a
+plain run of the same reference functions with the same inputs under the same start
+methods (a fresh interpreter per method, as a student running the file would use) and
+their ratio (the goal: at most 1.5x); then the wall time and the CPU time (of ``grade``
+and every process under it: the sandboxes, their children) of all ten exercises in one
+``grade --solution``, piped and under a terminal (``script``: the live line must cost
+nothing); then the time ``grade`` takes to answer a submission that hangs (exercise-9's
+starter deadlocks: found from ``/proc`` within about two seconds; exercise-2's starter
+loops starting children that fail, which is no deadlock: answered at its 5 s timeout).
 
-    python bench/bench.py [--runs 5] [EXERCISE ...]
+    python bench/bench.py [--runs 3] [--baseline REF|DIR] [EXERCISE ...]
+
+``--baseline`` measures another version of the grader the same way, side by side: a
+git ref (exported to a temporary folder) or a folder holding a copy of the project.
+``--sandbox-cost`` adds what one sandbox session costs: process-level, with its walls,
+and with and without the ptrace observation of its processes.
+
+CPU time comes from a cpuacct cgroup made for each run (cgroup v1 as root, or a
+writable cgroup v2 folder): it counts every process the run starts, however it ends.
+Without one, the CPU time of the whole machine during the run is shown instead
+(``/proc/stat``: other work on the machine counts too), marked ``~``. Check that the
+machine is quiet first (``uptime``: a load below 1).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -30,12 +47,20 @@ from grader.sandbox import Ref, SessionSpec, run_session  # noqa: E402
 from grader.sandbox import isolation as isolation_module  # noqa: E402
 
 SEED = 1
-HANGING = {  # exercise: a submission that hangs (the starter, for these two)
-    "exercise-9": ROOT / "exercises" / "ex09_drain.py",
-    "exercise-2": ROOT / "exercises" / "ex02_main_guard.py",
+TARGET_RATIO = 1.5
+HANGING = {  # exercise: a submission that hangs (its starter) and how it should be answered
+    "exercise-9": ("ex09_drain.py", "a deadlock, found early"),
+    "exercise-2": ("ex02_main_guard.py", "children failing to start, answered at the timeout"),
 }
 PLAIN_RUNNER = """
 import importlib, json, multiprocessing, subprocess, sys
+
+SCRIPT = '''
+import multiprocessing, runpy, sys
+multiprocessing.set_start_method(sys.argv[1])
+sys.argv = sys.argv[2:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+'''
 
 def arg(a):
     if isinstance(a, dict) and "__ref__" in a:
@@ -48,8 +73,9 @@ if __name__ == "__main__":
     sys.path[:0] = [folder, probes]
     multiprocessing.set_start_method(method)
     for kind, function, args in calls:
-        if kind == "script":
-            subprocess.run([sys.executable, folder + "/" + function], check=True, stdout=subprocess.DEVNULL)
+        if kind == "script":  # under the same start method, as grade runs it (python FILE: the default one)
+            subprocess.run([sys.executable, "-c", SCRIPT, method, folder + "/" + function], check=True,
+                           stdout=subprocess.DEVNULL)
         else:
             mod = importlib.import_module(module)
             if kind == "function":
@@ -57,14 +83,100 @@ if __name__ == "__main__":
 """
 
 
-def timed(command: list[str]) -> float:
-    started = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
-    return time.perf_counter() - started
+class CpuMeter:
+    """The CPU seconds of a command and everything it starts: a cgroup of its own where
+    one can be made, else the whole machine's (``exact`` False)."""
+
+    def __init__(self) -> None:
+        self.folder: Path | None = None
+        self.exact = False
+
+    def __enter__(self) -> CpuMeter:
+        candidates = [Path("/sys/fs/cgroup/cpuacct")]
+        with contextlib.suppress(OSError, ValueError):
+            own = Path("/proc/self/cgroup").read_text().splitlines()
+            v2 = next((line.split(":", 2)[2] for line in own if line.startswith("0::")), None)
+            if v2 is not None and (Path("/sys/fs/cgroup") / "cgroup.controllers").is_file():
+                candidates.append(Path("/sys/fs/cgroup") / v2.lstrip("/"))
+        for parent in candidates:
+            folder = parent / f"grade-bench-{os.getpid()}-{time.monotonic_ns()}"
+            try:
+                folder.mkdir()
+            except OSError:
+                continue
+            self.folder, self.exact = folder, True
+            break
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.folder is not None:
+            for _ in range(100):
+                try:
+                    self.folder.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.01)
+
+    def enter(self) -> None:
+        """In the child, before exec."""
+        if self.folder is not None:
+            (self.folder / "cgroup.procs").write_text("0")
+
+    def usage(self) -> float:
+        if self.folder is None:
+            return _machine_cpu()
+        if (self.folder / "cpuacct.usage").is_file():
+            return int((self.folder / "cpuacct.usage").read_text()) / 1e9
+        stat = dict(line.split() for line in (self.folder / "cpu.stat").read_text().splitlines())
+        return int(stat["usage_usec"]) / 1e6
 
 
-def grade_time(exercise_id: str, *extra: str) -> float:
-    return timed([sys.executable, "-m", "grader", exercise_id, "--seed", str(SEED), *extra])
+def _machine_cpu() -> float:
+    with open("/proc/stat") as file:
+        fields = file.readline().split()[1:]
+    busy = sum(int(v) for i, v in enumerate(fields) if i not in (3, 4))  # all but idle and iowait
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def timed(command: list[str], cwd: Path = ROOT) -> float:
+    return timed_cpu(command, cwd)[0]
+
+
+# As a student's machine: byte code is cached (PYTHONDONTWRITEBYTECODE, set in some
+# development environments, would make every run compile the grader's modules again).
+ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+
+
+def byte_compile(folder: Path) -> None:
+    """Cache the byte code of a version's grader and solutions, as its first run would."""
+    for sub in ("grader", "solutions"):
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(folder / sub)], env=ENV,
+                       stdout=subprocess.DEVNULL, check=False)
+
+
+def timed_cpu(command: list[str], cwd: Path = ROOT, terminal: bool = False) -> tuple[float, float, bool]:
+    """Wall seconds, CPU seconds and whether the CPU figure is the command's own."""
+    if terminal:  # under a pseudo-terminal, as a student runs it (the live line on)
+        command = ["script", "-qec", " ".join(map(_quote, command)), "/dev/null"]
+    with CpuMeter() as meter:
+        before = meter.usage() if not meter.exact else 0.0
+        started = time.perf_counter()
+        subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600,
+                       stdin=subprocess.DEVNULL, preexec_fn=meter.enter, env=ENV)
+        wall = time.perf_counter() - started
+        cpu = meter.usage() - before
+    return wall, cpu, meter.exact
+
+
+def _quote(word: str) -> str:
+    import shlex
+
+    return shlex.quote(word)
+
+
+def grade_command(*args: str) -> list[str]:
+    # ``-m grader`` from the project's folder: the grader of that folder (a baseline's too)
+    return [sys.executable, "-m", "grader", *args, "--seed", str(SEED)]
 
 
 def load_plan(exercise):
@@ -92,8 +204,6 @@ def session_time(exercise, method: str, mode: str, observe: bool = True) -> floa
 
 def plain_time(exercise, runner: Path, methods: tuple[str, ...] | None = None) -> float:
     """The same calls, without the grader: one fresh interpreter per start method."""
-    import json
-
     plan = load_plan(exercise)
     calls = [[c.kind, c.function, [_json(a) for a in c.args]] for c in plan.calls]
     probe_dir = ROOT / "grader" / "sandbox" / "boot"
@@ -112,38 +222,84 @@ def _json(argument):
     return argument
 
 
+@contextlib.contextmanager
+def baseline_folder(baseline: str | None):
+    """The folder of the version to compare with: a folder as given, or a git ref exported."""
+    if baseline is None:
+        yield None
+        return
+    if Path(baseline).is_dir():
+        yield Path(baseline).resolve()
+        return
+    folder = Path(tempfile.mkdtemp(prefix="grade-baseline-"))
+    try:
+        archive = subprocess.run(["git", "archive", baseline], cwd=ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _load() -> str:
+    with open("/proc/loadavg") as file:
+        return file.read().split()[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("exercises", nargs="*")
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--sandbox-only", action="store_true", help="only the cost of the sandbox")
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
+    parser.add_argument("--baseline", help="a git ref or a folder: the version to compare with")
+    parser.add_argument("--sandbox-cost", action="store_true", help="also the cost of one sandbox session")
+    parser.add_argument("--no-exercises", action="store_true", help="skip the per-exercise table")
     args = parser.parse_args()
     course = load_course(ROOT)
     chosen = [course.select(name) for name in args.exercises] or list(course.exercises)
     if None in chosen:
         parser.error(f"unknown exercise among {args.exercises}")
-    with tempfile.TemporaryDirectory() as folder:
+    print(f"load average before: {_load()} (measure on a quiet machine: below 1)\n")
+    with tempfile.TemporaryDirectory() as folder, baseline_folder(args.baseline) as base:
         runner = Path(folder) / "plain.py"
         runner.write_text(PLAIN_RUNNER)
-        if args.sandbox_only:
-            chosen_for_grade = []
-        else:
-            chosen_for_grade = chosen
-            print(f"{'exercise':<12} {'grade --solution':>17} {'plain run':>10} {'overhead':>9}   (median of {args.runs})")
-        for exercise in chosen_for_grade:
-            graded = statistics.median(grade_time(exercise.id, "--solution") for _ in range(args.runs))
-            plain = statistics.median(plain_time(exercise, runner) for _ in range(args.runs))
-            print(f"{exercise.id:<12} {graded:>15.2f} s {plain:>8.2f} s {graded - plain:>+7.2f} s")
-        print()
-        for exercise_id, submission in HANGING.items():
+        versions = [("before", base), ("now", ROOT)] if base else [("now", ROOT)]
+        for _, cwd in versions:
+            byte_compile(cwd)
+        if not args.no_exercises:
+            head = "  ".join(f"{'grade ' + name:>12} {'ratio':>6}" for name, _ in versions)
+            print(f"{'exercise':<12} {'plain run':>10}  {head}   (median of {args.runs}; goal: ratio ≤ {TARGET_RATIO})")
+            for exercise in chosen:
+                plain = statistics.median(plain_time(exercise, runner) for _ in range(args.runs))
+                cells = []
+                for _, cwd in versions:
+                    graded = statistics.median(timed(grade_command(exercise.id, "--solution"), cwd)
+                                               for _ in range(args.runs))
+                    mark = " " if graded / plain <= TARGET_RATIO else "!"
+                    cells.append(f"{graded:>10.2f} s {graded / plain:>5.2f}x{mark}")
+                print(f"{exercise.id:<12} {plain:>8.2f} s  " + "  ".join(cells), flush=True)
+            print()
+        if len(chosen) == len(course.exercises):
+            print(f"all {len(chosen)} exercises, one grade --solution (median of {args.runs}; goal: under 6 s):")
+            for terminal in (False, True):
+                for name, cwd in versions:
+                    runs = [timed_cpu(grade_command("--solution"), cwd, terminal) for _ in range(args.runs)]
+                    wall, cpu = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+                    exact = all(r[2] for r in runs)
+                    print(f"  {name:<7} {'terminal' if terminal else 'piped':<9} wall {wall:5.2f} s   "
+                          f"CPU {'' if exact else '~'}{cpu:5.2f} s{'' if exact else ' (whole machine)'}   "
+                          f"runs: {', '.join(f'{r[0]:.2f}' for r in runs)}", flush=True)
+            print()
+        for exercise_id, (module, how) in HANGING.items():
             exercise = course.select(exercise_id)
-            if exercise not in chosen_for_grade:
+            if exercise not in chosen:
                 continue
-            answered = statistics.median(grade_time(exercise_id, "--submission", str(submission))
-                                         for _ in range(max(1, args.runs // 2)))
-            timeout = 5.0 if exercise_id == "exercise-2" else exercise.timeout
-            print(f"{exercise_id} hanging submission answered in {answered:.2f} s "
-                  f"(timeout {timeout:g} s, target ≤ {timeout + 1:g} s)")
+            for name, cwd in versions:
+                answered = statistics.median(timed(grade_command(exercise_id, "--submission",
+                                                                 str(cwd / "exercises" / module)), cwd)
+                                             for _ in range(args.runs))
+                print(f"{exercise_id} starter ({how}; call timeout {exercise.timeout:g} s): "
+                      f"answered in {answered:.2f} s ({name})")
+        if not args.sandbox_cost:
+            return
         print(f"\nsandbox cost, one session (spawn), median of {args.runs}:")
         print(f"{'exercise':<12} {'plain':>8} {'process':>8} {'bwrap':>8} {'unobserved':>11} {'observing':>10}")
         for exercise in chosen:

@@ -41,6 +41,15 @@ class GradeState:
     scheduler: Scheduler
     language: str
     runs: dict[tuple[str, str], Run] = field(default_factory=dict)
+    by_path: dict[str, Exercise | None] = field(default_factory=dict)
+
+    def exercise_of(self, path: object) -> Exercise | None:
+        """The exercise whose check file is ``path``: resolved once per file (every hook
+        of every check asks, and resolving a path costs a system call per component)."""
+        key = str(path)
+        if key not in self.by_path:
+            self.by_path[key] = self.course.by_checks(Path(key))
+        return self.by_path[key]
 
 
 state_key = pytest.StashKey[GradeState]()
@@ -79,8 +88,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _exercise_of(node: pytest.Item) -> Exercise | None:
-    state = node.config.stash[state_key]
-    return state.course.by_checks(Path(str(node.path)))
+    return node.config.stash[state_key].exercise_of(node.path)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -97,7 +105,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Give every check an outer pytest-timeout: a safety net that should never fire."""
     state = config.stash[state_key]
     for item in items:
-        exercise = state.course.by_checks(Path(str(item.path)))
+        exercise = state.exercise_of(item.path)
         if exercise is not None:
             budget = exercise.timeout * 20 + OUTER_TIMEOUT_MARGIN_S
             item.add_marker(pytest.mark.timeout(budget, method="signal"))

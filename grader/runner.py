@@ -181,9 +181,12 @@ class _Collector:
         self.expected: dict[str, set[str]] = {}  # per exercise: the node ids collected
         self.graded: set[str] = set()
         self.causes: dict[str, list[str]] = {}  # per exercise: its failures' causes, in the order of its checks
+        self.by_path: dict[str, Exercise | None] = {}  # per check file: its exercise
 
     def _result_for(self, path: str) -> ExerciseResult | None:
-        exercise = self.course.by_checks(self.course.root / path)  # pytest's paths are relative to the root
+        if path not in self.by_path:  # pytest's paths are relative to the root; resolved once per file
+            self.by_path[path] = self.course.by_checks(self.course.root / path)
+        exercise = self.by_path[path]
         return self.results.get(exercise.id) if exercise else None
 
     def _expect(self, node_ids: list[str]) -> None:

@@ -3,9 +3,12 @@ the checks that read them.
 
 A check file's plan is drawn from a generator seeded with ``(seed, exercise id)``, so
 whoever starts the sessions (the runner, before pytest has even been imported, or the
-pytest plugin) gets the same calls. With an ``order`` of exercises, asking for one
-exercise's results also starts the next exercise's sessions, so a run of several
-exercises keeps the sandboxes busy while checks are being evaluated.
+pytest plugin) gets the same calls. With an ``order`` of exercises, the next exercise's
+sessions start as soon as at most :data:`LOOKAHEAD_SESSIONS` sessions are still running
+(at most two exercises' sessions at once, as when they started only once the checks asked
+for the current exercise's results): a run of several exercises keeps the cores busy
+while one exercise's slowest session (spawn, usually) ends and its checks are evaluated,
+rather than waiting for the checks to move on.
 
 Each session's result is collected by a thread of its own as soon as the session ends,
 not when a check first asks for it: a session's ``duration_s`` and its :meth:`window`
@@ -15,7 +18,12 @@ started or late it was read.
 A plan marked ``timed`` (exercise-4 measures speed-ups) runs its sessions one at a time,
 after the sessions already running have ended, and the next exercise's sessions start
 only once its own have ended: its timings are not those of a machine shared with other
-sandboxes of the same run.
+sandboxes of the same run. Only the calls no harness holds are timed: a call the
+rendezvous (``Align``) or the ordering harness (``Order``) holds waits for the grader, so
+its duration is not the submission's and no timing is read from it (exercise-4 times
+calls of its own for this reason). Those held calls run in a session of their own, under
+each start method, beside other sessions like any plan's; the timed calls run alone,
+after them, and the two sessions' outcomes are read as one.
 
 When a call outlives its timeout, the calls after it cannot run in that session (its
 worker was stopped): they run in a fresh session of the same plan, once. If a call
@@ -32,6 +40,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from grader.check import Plan
 from grader.manifest import Course, Exercise
@@ -40,6 +49,7 @@ from grader.excerpt import TailExcerpt
 from grader.sandbox.session import RunningSession
 
 RERUNS = 1  # fresh sessions for the calls after a timeout, per session
+LOOKAHEAD_SESSIONS = 3  # the next exercise starts when no more than this many sessions run
 
 
 @dataclass(eq=False)
@@ -51,6 +61,8 @@ class _Collected:
     spec: SessionSpec
     language: str
     after: list[_Collected] = field(default_factory=list)
+    deferred: bool = False  # opened by its own thread (started ahead: a failure shows when it is read)
+    on_end: Callable[[], None] | None = None  # told (in the collecting thread) when it has ended
     session: RunningSession | None = None
     outcome: SessionResult | None = None
     error: BaseException | None = None
@@ -61,7 +73,7 @@ class _Collected:
     thread: threading.Thread | None = None
 
     def start(self) -> _Collected:
-        if not self.after:  # at once, in the caller: a failure to start is the caller's to see
+        if not self.after and not self.deferred:  # at once, in the caller: a failure to start is the caller's to see
             self._open(self.spec)
         self.thread = threading.Thread(target=self._collect, name=f"grade-session-{self.spec.module}", daemon=True)
         self.thread.start()
@@ -94,6 +106,11 @@ class _Collected:
             self.error = error
         finally:
             self.ended = time.monotonic()
+            if self.on_end is not None:
+                try:
+                    self.on_end()
+                except Exception:  # starting what comes next is best effort; the checks start it anyway
+                    pass
 
     def kill(self) -> None:
         with self.lock:
@@ -135,6 +152,52 @@ def _merged(first: SessionResult, rerun: SessionResult) -> SessionResult:
         oom_kills=first.oom_kills + rerun.oom_kills, incomplete=first.incomplete + rerun.incomplete)
 
 
+def _held(plan: Plan) -> set[str]:
+    """The calls of ``plan`` a harness holds (an empty ``Align.calls`` means every call)."""
+    held = set(plan.order.calls) if plan.order is not None else set()
+    if plan.align is not None:
+        held |= set(plan.align.calls) if plan.align.calls else {call.name for call in plan.calls}
+    return held
+
+
+@dataclass(eq=False)
+class _Split:
+    """A timed plan run as two sessions (see the module's notes): the calls a harness
+    holds, beside other sessions, and the timed calls, alone; read as one result, its
+    outcomes in the plan's order."""
+
+    spec: SessionSpec  # the whole plan's
+    parts: tuple[_Collected, ...]
+
+    @property
+    def started(self) -> float | None:
+        return min((part.started for part in self.parts if part.started is not None), default=None)
+
+    @property
+    def ended(self) -> float | None:
+        if any(part.ended is None for part in self.parts):
+            return None
+        return max(part.ended for part in self.parts)
+
+    def kill(self) -> None:
+        for part in self.parts:
+            part.kill()
+
+    def wait(self) -> None:
+        for part in self.parts:
+            part.wait()
+
+    def result(self) -> SessionResult:
+        results = [part.result() for part in self.parts]
+        outcomes = {call.name: next(r.outcomes[call.name] for r in results if call.name in r.outcomes)
+                    for call in self.spec.calls}
+        return SessionResult(
+            self.spec, outcomes, results[0].worker_pid, sum(r.duration_s for r in results),
+            error=next((r.error for r in results if r.error), ""),
+            tampering=[t for r in results for t in r.tampering], oom_kills=sum(r.oom_kills for r in results),
+            incomplete=[pid for r in results for pid in r.incomplete])
+
+
 @dataclass(eq=False)  # a pytest plugin object: hashed by identity
 class Scheduler:
     course: Course
@@ -143,11 +206,14 @@ class Scheduler:
     seed: int
     order: list[Exercise] = field(default_factory=list)
     language: str = "en"
-    _running: dict[tuple[str, str], _Collected] = field(default_factory=dict)
+    _running: dict[tuple[str, str], _Collected | _Split] = field(default_factory=dict)
     _done: dict[tuple[str, str], SessionResult] = field(default_factory=dict)
     _windows: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
     _started: set[str] = field(default_factory=set)
     _timed: list[_Collected] = field(default_factory=list)  # the sessions of the last timed plan
+    _unplanned: set[str] = field(default_factory=set)  # exercises whose plan failed to load ahead
+    _closed: bool = False
+    _lock: threading.RLock = field(default_factory=threading.RLock)  # sessions end in their own threads
 
     def methods(self, exercise: Exercise) -> list[str]:
         """The exercise's start methods, restricted to the ones asked for."""
@@ -161,42 +227,96 @@ class Scheduler:
         return module.plan(random.Random(f"{self.seed}:{exercise.id}"))
 
     def start(self, exercise: Exercise) -> None:
-        """Start the sessions of every start method of ``exercise`` (once)."""
-        if exercise.id in self._started:
+        """Start the sessions of every start method of ``exercise`` (once), and the next
+        exercises' if few sessions are running."""
+        with self._lock:
+            self._start(exercise)
+            self._look_ahead()
+
+    def _look_ahead(self) -> None:
+        """Start the next exercise of ``order`` not started yet while at most
+        :data:`LOOKAHEAD_SESSIONS` sessions are running (a session waiting for a timed
+        plan counts as running). Its sessions open in their own threads: a failure to
+        start shows when its checks read them."""
+        with self._lock:
+            while not self._closed:
+                following = next((ex for ex in self.order if ex.id not in self._started), None)
+                if following is None or following.id in self._unplanned or self._active() > LOOKAHEAD_SESSIONS:
+                    return
+                try:
+                    self._start(following, deferred=True)
+                except Exception:  # its plan does not load: its checks start it, and see why
+                    self._started.discard(following.id)
+                    self._unplanned.add(following.id)
+                    return
+
+    def _active(self) -> int:
+        return sum(1 for collected in self._running.values() if collected.ended is None)
+
+    def _session_ended(self) -> None:
+        self._look_ahead()
+
+    def _start(self, exercise: Exercise, deferred: bool = False) -> None:
+        if exercise.id in self._started or self._closed:
             return
         self._started.add(exercise.id)
         plan = self.plan(exercise)
         submission = self.submissions.get(exercise.module, self.course.exercises_dir / f"{exercise.module}.py")
-        # A timed plan's sessions wait for every session running, then for each other;
-        # any other waits for the sessions of a timed plan still running.
+        specs = {method: SessionSpec(
+            module=exercise.module, submission=submission, start_method=method,
+            calls=tuple(plan.calls), timeout_s=plan.timeout_s or exercise.timeout,
+            traced=plan.traced, align=plan.align, order=plan.order,
+        ) for method in self.methods(exercise)}
+        held = _held(plan) if plan.timed else set()
+        split = bool(held) and any(call.name not in held for call in plan.calls)
+        # The held calls of a timed plan: sessions like any plan's (waiting only for a timed
+        # plan still running), started first.
+        parts: dict[str, _Collected] = {}
+        for method, spec in (specs.items() if split else ()):
+            part = dataclasses.replace(spec, calls=tuple(call for call in spec.calls if call.name in held))
+            parts[method] = self._session(part, list(self._timed), deferred)
+            self._running[exercise.id, f"{method} (held)"] = parts[method]  # closed with the rest, whatever happens
+        # A timed plan's (timed) sessions wait for every session running, the held ones
+        # included, then for each other; any other waits for the sessions of a timed plan
+        # still running.
         after = list(self._running.values()) if plan.timed else list(self._timed)
         timed = []
-        for method in self.methods(exercise):
-            spec = SessionSpec(
-                module=exercise.module, submission=submission, start_method=method,
-                calls=tuple(plan.calls), timeout_s=plan.timeout_s or exercise.timeout,
-                traced=plan.traced, align=plan.align, order=plan.order,
-            )
-            collected = _Collected(spec, self.language, after=after + timed).start()
-            self._running[exercise.id, method] = collected
+        for method, spec in specs.items():
+            if split:
+                alone = dataclasses.replace(spec, calls=tuple(call for call in spec.calls if call.name not in held))
+                session = self._session(alone, after + timed, deferred)
+                self._running[exercise.id, method] = _Split(spec, (parts[method], session))
+                del self._running[exercise.id, f"{method} (held)"]
+            else:
+                session = self._session(spec, after + timed, deferred)
+                self._running[exercise.id, method] = session
             if plan.timed:
-                timed.append(collected)
+                timed.append(session)
         if plan.timed:
             self._timed = timed
+
+    def _session(self, spec: SessionSpec, after: list, deferred: bool) -> _Collected:
+        collected = _Collected(spec, self.language, after=after, deferred=deferred, on_end=self._session_ended)
+        collected.start()
+        return collected
 
     def result(self, exercise: Exercise, method: str) -> SessionResult:
         """The session's result, waiting for it if needed; starts the next exercise too."""
         key = (exercise.id, method)
-        if key not in self._done:
+        with self._lock:
+            if key in self._done:
+                return self._done[key]
             self.start(exercise)
             following = self.order[self.order.index(exercise) + 1:] if exercise in self.order else []
             if following:
                 self.start(following[0])
             collected = self._running[key]
-            self._done[key] = collected.result()  # still in _running if interrupted: close() stops it
+        outcome = collected.result()  # still in _running if interrupted: close() stops it
+        with self._lock:
+            self._done[key] = outcome
             self._windows[key] = (collected.started or 0.0, collected.ended or 0.0)
-            del self._running[key]
-        return self._done[key]
+            self._running.pop(key, None)
+        return outcome
 
     def window(self, exercise: Exercise, method: str) -> tuple[float, float] | None:
         """When the session(s) of ``exercise`` under ``method`` started and ended
@@ -206,7 +326,9 @@ class Scheduler:
     def close(self, abort: bool = False) -> None:
         """Wait for (and clean up after) sessions nobody asked for; with ``abort``
         (Ctrl-C), stop them first. Every session is closed, even when one fails."""
-        running, self._running = list(self._running.values()), {}
+        with self._lock:
+            self._closed = True  # nothing starts from now on
+            running, self._running = list(self._running.values()), {}
         if abort:
             for session in running:
                 session.kill()

@@ -179,9 +179,12 @@ def output_lines(text: str) -> list[str]:
     once: every spawn worker importing a module that prints prints it as many times as
     workers got to it before the pool ended, and their writes interleave ("[][]", then
     two line ends). So a line made of one text repeated counts as that text, blank lines
-    go, and a line repeated right after itself is kept once."""
+    go, and a line repeated right after itself is kept once. For the same reason, the note
+    that a traceback came again (workers crashing in turn until the call is stopped) is
+    there or not depending on how many crashed before the stop: it goes."""
+    repeated = normalise_text(catalogue("en")["output.repeated"].replace("{count}", "<count>"))[0]
     lines = [SAME_PRINTS.sub(r"\1", line) for line in normalise_text(text)]
-    lines = [line for line in lines if line.strip()]
+    lines = [line for line in lines if line.strip() and line != repeated]
     return [line for index, line in enumerate(lines) if index == 0 or line != lines[index - 1]]
 
 

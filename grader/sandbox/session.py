@@ -10,7 +10,6 @@ every process at that moment.
 
 from __future__ import annotations
 
-import compileall
 import ctypes
 import functools
 import hashlib
@@ -43,6 +42,10 @@ SUPERVISOR_GRACE_S = 15.0
 # without running at all, before the call is stopped as deadlocked (boot/_grade_deadlock.py).
 DEADLOCK_SETTLE_S = 0.2
 PR_SET_PDEATHSIG = 1
+# The supervisor is imported rather than run as a script, so that its byte code comes
+# from the cache (:func:`_compile_boot_files`), not from compiling it in every session.
+SUPERVISOR_MAIN = f"import sys; sys.path.insert(0, {str(BOOT_DIR)!r}); import _grade_supervisor; " \
+                  "_grade_supervisor.main(sys.argv[1])"
 
 CallKind = Literal["function", "script", "import"]
 
@@ -247,9 +250,9 @@ class RunningSession:
             "observe": spec.observe,
             "deadlock_settle_s": spec.deadlock_settle_s,
         }
-        (self.folder / "supervisor.json").write_text(json.dumps(request), encoding="utf-8")
+        (self.folder / "supervisor.marshal").write_bytes(marshal.dumps(request))
         self.budget_s = spec.timeout_s * len(spec.calls) + 10.0 * (len(spec.calls) + 1) + SUPERVISOR_GRACE_S
-        command = [iso.python, "-I", "-S", str(BOOT_DIR / "_grade_supervisor.py"), str(self.folder)]
+        command = [iso.python, "-I", "-S", "-c", SUPERVISOR_MAIN, str(self.folder)]
         self.key = secrets.token_bytes(32)  # signs the supervisor's report (see the supervisor)
         key_read, key_write = os.pipe()  # the supervisor reads the key before anything else
         os.write(key_write, self.key)
@@ -307,6 +310,7 @@ class RunningSession:
     def _read(self, report: dict) -> SessionResult:
         window = (self.started, time.monotonic())
         facts = report.get("processes")  # None where ptrace was refused: records are then unchecked
+        lifetimes = {fact["pid"]: (fact["t0"], fact["t_end"]) for fact in facts or []}  # seen by the kernel
         events, incomplete = read_events(report.get("trace") or {}, facts, report.get("helpers", []),
                                          self.files, window)
         by_index = {call["index"]: call for call in report.get("calls", [])}
@@ -324,7 +328,7 @@ class RunningSession:
             data = self._worker_outcome(index, supervised, window)
             outcome = self._outcome(index, call, supervised, data, report, timeout)
             outcome.trace = Trace([e for e in events if starts[index] <= e["t"] < starts[index + 1]],
-                                  main_pid=report.get("worker_pid"))
+                                  main_pid=report.get("worker_pid"), lifetimes=lifetimes)
             output_end = data.output_end if data is not None else (None, None)
             if call.kind == "script":
                 outcome.stdout = self.excerpt(self.files, f"calls/{index}.stdout", 0, None)
@@ -383,8 +387,35 @@ class RunningSession:
 @functools.cache
 def _compile_boot_files() -> None:
     """Byte-compile the files every sandbox process imports (once per grader process):
-    with PYTHONDONTWRITEBYTECODE set, as here, each child would compile them again."""
-    compileall.compile_dir(BOOT_DIR, quiet=2)
+    with PYTHONDONTWRITEBYTECODE set, as here, each child would compile them again.
+    Only a file whose cached byte code is missing or stale is compiled (``py_compile``
+    then loaded; ``compileall`` would take a source edited within the second of its last
+    compilation for unchanged, which the import system does not)."""
+    stale = [source for source in BOOT_DIR.glob("*.py") if not _cached(source)]
+    if stale:
+        import py_compile
+
+        for source in stale:
+            try:
+                py_compile.compile(str(source), doraise=True)
+            except (OSError, py_compile.PyCompileError):
+                pass  # a read-only installation: each sandbox process compiles it, as before
+
+
+def _cached(source: Path) -> bool:
+    """Whether the byte code cached for ``source`` is that of its current contents (the
+    header the import system checks: magic number, no flags, source time and size)."""
+    from importlib.util import MAGIC_NUMBER, cache_from_source
+
+    try:
+        info = source.stat()
+        with open(cache_from_source(str(source)), "rb") as file:
+            header = file.read(16)
+    except OSError:
+        return False
+    expected = MAGIC_NUMBER + bytes(4) + (int(info.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little") \
+        + (info.st_size & 0xFFFFFFFF).to_bytes(4, "little")
+    return header == expected
 
 
 def start_session(spec: SessionSpec) -> RunningSession:

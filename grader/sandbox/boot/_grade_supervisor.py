@@ -1,6 +1,8 @@
 """The sandbox supervisor: owns a submission's process tree and its clock.
 
-Started by the grader as ``python -I -S _grade_supervisor.py FOLDER`` in a new session.
+Started by the grader as ``python -I -S -c "...import _grade_supervisor..." FOLDER`` in a
+new session (imported, not run as a script: its byte code is then read from the cache
+the grader writes, not compiled again in every session).
 It becomes a child subreaper (so processes that escape with ``setsid`` or a double fork
 are re-parented to it, not to init), forks the worker into a session of its own (so
 ``killpg`` by the submission cannot reach the supervisor), applies resource limits, and
@@ -26,25 +28,29 @@ It prints one JSON document on stdout, followed by a line with its HMAC-SHA256 u
 key the grader wrote on its stdin (then closed). The supervisor makes itself
 non-dumpable before the worker exists, so the submission cannot read the key from its
 memory nor open its stdout through ``/proc``: a report it forges does not verify.
-Standard library only, no site packages.
+Standard library only, no site packages, and as little of it as will do: every session
+starts a supervisor, so each module it imports is paid for again and again (no
+``json``, ``hmac``, ``socket``, ``signal`` or ``threading``: see :func:`_json` and
+:func:`_sign`; the request comes as ``marshal`` data the grader wrote).
 """
 
 from __future__ import annotations
 
+import _signal
+import _socket
 import ctypes
-import hashlib
-import hmac
-import json
+import marshal
 import os
 import resource
 import select
-import signal
-import socket
 import sys
 import time
 
-TRACING = None  # the _grade_tracer module
-DEADLOCK = None  # the _grade_deadlock module
+if __name__ == "__main__":  # run as a script: ``-I`` leaves this folder off sys.path
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import _grade_deadlock as DEADLOCK  # noqa: E402
+import _grade_tracer as TRACING  # noqa: E402
 TRACER = None  # the ptrace tracer of the session (_grade_tracer); None where ptrace is refused
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
@@ -55,12 +61,9 @@ KILL_WAIT_S = 1.0
 
 
 def main(folder: str) -> None:
-    global TRACING, DEADLOCK
     key = _read_key()
-    TRACING = _load("_grade_tracer")
-    DEADLOCK = _load("_grade_deadlock")
-    with open(os.path.join(folder, "supervisor.json"), encoding="utf-8") as file:
-        request = json.load(file)
+    with open(os.path.join(folder, "supervisor.marshal"), "rb") as file:
+        request = marshal.load(file)  # written by the grader before this process started
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
@@ -80,8 +83,58 @@ def main(folder: str) -> None:
             TRACER.join(KILL_WAIT_S)
             result["processes"] = TRACER.facts()
         result["trace"] = receiver.close()
-    report = json.dumps(result).encode()
-    os.write(1, report + b"\n" + hmac.new(key, report, hashlib.sha256).hexdigest().encode() + b"\n")
+    report = _json(result).encode("utf-8", "surrogatepass")
+    os.write(1, report + b"\n" + _sign(key, report).encode() + b"\n")
+
+
+_ESCAPES = {code: f"\\u{code:04x}" for code in range(32)} | {ord('"'): '\\"', ord("\\"): "\\\\"}
+
+
+def _json(value) -> str:
+    """The report as JSON (what ``json.dumps`` writes, but a float that is not finite
+    becomes null; the ``json`` module and the ``re`` module it needs cost ~8 ms per session)."""
+    if value is None or value is True or value is False:
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, int):
+        return repr(int(value))
+    if isinstance(value, float):
+        return repr(value) if value == value and abs(value) != float("inf") else "null"
+    if isinstance(value, str):
+        return '"' + value.translate(_ESCAPES) + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(map(_json, value)) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(_json(str(k)) + ":" + _json(v) for k, v in value.items()) + "}"
+    return _json(repr(value))
+
+
+def _sign(key: bytes, report: bytes) -> str:
+    """HMAC-SHA256 of ``report`` under ``key``, in hex (RFC 2104, as ``hmac.new(key,
+    report, hashlib.sha256).hexdigest()``: the ``hmac`` and ``hashlib`` modules load
+    OpenSSL, ~6 ms per session, where the built-in SHA-256 module is enough; OpenSSL's
+    for a report of more than a megabyte, where it is several times faster)."""
+    sha256 = None
+    if len(report) <= 1024**2:
+        try:
+            from _sha256 import sha256
+        except ImportError:  # Python 3.12 and later
+            try:
+                from _sha2 import sha256
+            except ImportError:
+                pass
+    if sha256 is None:
+        import hmac
+
+        return hmac.new(key, report, "sha256").hexdigest()
+    block = 64
+    if len(key) > block:
+        key = sha256(key).digest()
+    key = key.ljust(block, b"\0")
+    inner = sha256(key.translate(bytes(x ^ 0x36 for x in range(256))))
+    inner.update(report)
+    outer = sha256(key.translate(bytes(x ^ 0x5C for x in range(256))))
+    outer.update(inner.digest())
+    return outer.hexdigest()
 
 
 def _read_key() -> bytes:
@@ -95,15 +148,23 @@ def _read_key() -> bytes:
 
 
 def _start_worker(request: dict) -> dict:
-    control_socket, worker_socket = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    control_socket.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+    control_socket, worker_socket = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
+    control_socket.setsockopt(_socket.SOL_SOCKET, _socket.SO_PASSCRED, 1)
     control_read, control_write = control_socket.detach(), worker_socket.detach()
     go_read, go_write = os.pipe()
     release_read, release_write = os.pipe()  # the worker waits on it until it is traced
-    landlock = _load("_grade_landlock") if request.get("landlock") else None
+    if request.get("landlock"):
+        import _grade_landlock as landlock
+    else:
+        landlock = None
     pid = os.fork()
     if pid == 0:  # the worker, until exec
         try:
+            # Dumpable again (the supervisor is not): a non-dumpable process can only be
+            # traced with CAP_SYS_PTRACE, which bubblewrap drops, and the tracer seizes
+            # this process before its exec. No code of the submission runs before the
+            # exec, which replaces this copy of the supervisor's memory (and key).
+            ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
             os.setsid()
             _apply_limits(request["limits"])
             stdin = os.open(os.devnull, os.O_RDONLY)
@@ -143,17 +204,6 @@ def _start_worker(request: dict) -> dict:
     return {"pid": pid, "control": control_read, "go": go_write, "tracer_error": tracer.error}
 
 
-def _load(name: str):
-    """The boot module ``name`` from beside this file (``-I``: this folder is not on sys.path)."""
-    import importlib.util
-
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _apply_limits(limits: dict) -> None:
     for name, value in limits.items():
         which = getattr(resource, name)
@@ -166,7 +216,7 @@ def _apply_limits(limits: dict) -> None:
 def _follow(worker: dict, request: dict, result: dict) -> None:
     timeouts = request["timeouts"]
     pid_fd = os.pidfd_open(worker["pid"]) if hasattr(os, "pidfd_open") else None
-    control = socket.socket(fileno=worker["control"])
+    control = _socket.socket(fileno=worker["control"])
     deadline = time.monotonic() + request["startup_timeout"]
     current: dict | None = None
     helpers: set[int] | None = None
@@ -230,7 +280,7 @@ def _follow(worker: dict, request: dict, result: dict) -> None:
             return
 
 
-def _receive(control: socket.socket) -> tuple[bytes | None, int | None]:
+def _receive(control: _socket.socket) -> tuple[bytes | None, int | None]:
     """One message and the pid of the process that sent it (stamped by the kernel);
     (None, None) at the end of the stream."""
     message, sender = TRACING.receive_with_sender(control, MESSAGE_BYTES)
@@ -345,6 +395,7 @@ def _collect_leaks(worker: int, helpers: set[int]) -> list[dict]:
     """Processes still alive after a call returned, waiting briefly for ones that are exiting."""
     deadline = time.monotonic() + LEAK_GRACE_S
     empty_scans = 0
+    pause = 0.005  # a process exiting (a script's resource tracker) is seen gone soon; a leak, at the deadline
     while True:
         alive = {pid: info for pid, info in _descendants().items()
                  if pid != worker and pid not in helpers and info["state"] != "Z"}
@@ -354,7 +405,8 @@ def _collect_leaks(worker: int, helpers: set[int]) -> list[dict]:
         if empty_scans == 2 or time.monotonic() >= deadline:
             break
         if alive:
-            time.sleep(0.02)
+            time.sleep(pause)
+            pause = min(2 * pause, 0.02)
     leaks = [{"pid": pid, "ppid": info["ppid"], "name": info["name"], "cmdline": _cmdline(pid)}
              for pid, info in sorted(alive.items())]
     for pid in alive:
@@ -379,7 +431,7 @@ def _snapshot_and_dump_stacks(worker: int, folder: str, helpers: set[int]) -> li
     before = _descendants()
     signalled = [pid for pid, info in before.items() if info["state"] != "Z"]
     for pid in signalled:
-        _kill(pid, signal.SIGUSR1)
+        _kill(pid, _signal.SIGUSR1)
     deadline = time.monotonic() + STACK_DUMP_WAIT_S
     while time.monotonic() < deadline and not all(_has_stack(folder, pid) for pid in signalled):
         time.sleep(0.01)
@@ -389,7 +441,7 @@ def _snapshot_and_dump_stacks(worker: int, folder: str, helpers: set[int]) -> li
             for pid, info in sorted(before.items()) if info["state"] != "Z"]
 
 
-def _kill(pid: int, sig: int = signal.SIGKILL) -> None:
+def _kill(pid: int, sig: int = _signal.SIGKILL) -> None:
     try:
         os.kill(pid, sig)
     except (ProcessLookupError, PermissionError):

@@ -17,15 +17,21 @@ also kills every traced process if the supervisor dies.
 
 ptrace requests must come from the tracing thread: :class:`Tracer` runs in a thread of
 its own that attaches, resumes every stop and reaps every task; nothing else in the
-supervisor may call ``waitpid`` while it runs. Standard library only.
+supervisor may call ``waitpid`` while it runs. Standard library only, and its C
+modules rather than their Python wrappers where the wrapper costs the supervisor's
+start-up time for nothing (``_thread``, ``_signal``, ``_socket``: ``threading``,
+``signal`` and ``socket`` with the ``enum`` module behind them take a few milliseconds
+to import, in every session).
 """
 
 from __future__ import annotations
 
+import _signal
+import _socket
+import _struct
+import _thread
 import ctypes
 import os
-import signal
-import threading
 import time
 
 PTRACE_CONT = 7
@@ -35,7 +41,55 @@ PTRACE_LISTEN = 0x4208
 OPTIONS = 0x2 | 0x4 | 0x8 | 0x10 | 0x100000  # TRACEFORK, TRACEVFORK, TRACECLONE, TRACEEXEC, EXITKILL
 EVENT_FORK, EVENT_VFORK, EVENT_CLONE, EVENT_EXEC, EVENT_STOP = 1, 2, 3, 4, 128
 WALL = 0x40000000
-STOP_SIGNALS = {signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU}
+STOP_SIGNALS = {_signal.SIGSTOP, _signal.SIGTSTP, _signal.SIGTTIN, _signal.SIGTTOU}
+UCRED = _struct.calcsize("iII")
+
+
+class Thread:
+    """A daemon thread running ``target`` (what ``threading.Thread`` gives here, from ``_thread``)."""
+
+    def __init__(self, target) -> None:
+        self.target = target
+        self.done = Event()
+
+    def start(self) -> None:
+        _thread.start_new_thread(self._run, ())
+
+    def _run(self) -> None:
+        try:
+            self.target()
+        finally:
+            self.done.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        self.done.wait(timeout)
+
+    def is_alive(self) -> bool:
+        return not self.done.is_set()
+
+
+class Event:
+    """``threading.Event``, for one setter and any number of waiters."""
+
+    def __init__(self) -> None:
+        self.lock = _thread.allocate_lock()
+        self.lock.acquire()
+
+    def set(self) -> None:
+        if self.lock.locked():
+            try:
+                self.lock.release()
+            except RuntimeError:  # set twice at once: it is set
+                pass
+
+    def is_set(self) -> bool:
+        return not self.lock.locked()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if self.lock.acquire(timeout=-1 if timeout is None else max(0.0, timeout)):
+            self.lock.release()
+            return True
+        return False
 
 
 class Tracer:
@@ -50,9 +104,9 @@ class Tracer:
         self.processes: dict[int, dict] = {}  # pid -> ppid, t0, t_end, exit, exec
         self.exits: dict[int, int] = {}  # pid -> exit code (negative: killed by that signal)
         self.tgid: dict[int, int] = {worker: worker}  # task -> its process
-        self.attached = threading.Event()
+        self.attached = Event()
         self.error = ""
-        self.thread = threading.Thread(target=self._run, name="grade-tracer", daemon=True)
+        self.thread = Thread(self._run)
 
     def start(self) -> bool:
         """Attach (in the tracer thread) and release the worker; False if ptrace is refused."""
@@ -148,13 +202,9 @@ def _tgid_of(task: int) -> int:
 def receive_with_sender(sock, size: int) -> tuple[bytes, int | None]:
     """One message of a Unix socket with ``SO_PASSCRED`` set, and the pid of the process
     that sent it, as the kernel stamped it (None if no credentials came with it)."""
-    import socket
-    import struct
-
-    ucred = struct.calcsize("iII")
-    data, ancillary, _, _ = sock.recvmsg(size, socket.CMSG_SPACE(ucred))
-    sender = next((struct.unpack("iII", cmsg[:ucred])[0] for level, kind, cmsg in ancillary
-                   if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS), None)
+    data, ancillary, _, _ = sock.recvmsg(size, _socket.CMSG_SPACE(UCRED))
+    sender = next((_struct.unpack("iII", cmsg[:UCRED])[0] for level, kind, cmsg in ancillary
+                   if level == _socket.SOL_SOCKET and kind == _socket.SCM_CREDENTIALS), None)
     return data, sender
 
 
@@ -169,22 +219,21 @@ class TraceReceiver:
     """
 
     def __init__(self, path: str, limit: int) -> None:
-        import socket
-
-        self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        self.socket = _socket.socket(_socket.AF_UNIX, _socket.SOCK_DGRAM)
+        self.socket.setsockopt(_socket.SOL_SOCKET, _socket.SO_PASSCRED, 1)
         try:
-            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024**2)
+            self.socket.setsockopt(_socket.SOL_SOCKET, _socket.SO_RCVBUF, 4 * 1024**2)
         except OSError:
             pass
         self.socket.bind(path)
         os.chmod(path, 0o777)
+        self.path = path
         self.limit = limit
         self.records: dict[int, list[str]] = {}
         self.sizes: dict[int, int] = {}
         self.incomplete: set[int] = set()
         self.stopping = False
-        self.thread = threading.Thread(target=self._run, name="grade-trace", daemon=True)
+        self.thread = Thread(self._run)
         self.thread.start()
 
     def _run(self) -> None:
@@ -200,6 +249,8 @@ class TraceReceiver:
                 return
             if sender is None:
                 continue
+            if sender == os.getpid() and self.stopping:
+                return  # close()'s wake-up call: every record sent before it has been read
             size = self.sizes.get(sender, 0) + len(data)
             self.sizes[sender] = size
             if size > self.limit:
@@ -209,8 +260,19 @@ class TraceReceiver:
 
     def close(self) -> dict:
         """Stop receiving (once every process of the sandbox is gone) and hand over the
-        records, by the pid the kernel gave."""
+        records, by the pid the kernel gave. The receiving thread is woken by a datagram
+        of this process's own (the queue is read in order: it comes after every record of
+        the sandbox), not left to notice at its next timeout."""
         self.stopping = True
+        try:
+            waker = _socket.socket(_socket.AF_UNIX, _socket.SOCK_DGRAM)
+            try:
+                waker.setblocking(False)
+                waker.sendto(b"", self.path)
+            finally:
+                waker.close()
+        except OSError:
+            pass  # a full queue: the thread stops at its next timeout, as it would anyway
         self.thread.join(5.0)
         self.socket.close()
         return {"records": {str(pid): lines for pid, lines in self.records.items()},
