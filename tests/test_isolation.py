@@ -281,3 +281,26 @@ def collect(ns):
     exercise = run(tmp_path, body)
     assert exercise["status"] == "failed"
     assert "too many files" in first_failure(exercise)
+
+
+OBSERVED = '''
+import sys
+from pathlib import Path
+from grader.sandbox import Call, SessionSpec, run_session
+result = run_session(SessionSpec("mod", Path(sys.argv[1]), "spawn", (Call("c", "solve", ([5, 6],)),), 20.0))
+print(len(result["c"].trace.lifetimes))
+'''
+
+
+@pytest.mark.parametrize("mode", ["auto", "bubblewrap", "landlock", "process"])
+def test_process_facts_are_observed_behind_every_wall(tmp_path: Path, mode: str) -> None:
+    """The supervisor's tracer sees the processes whatever the walls (under bubblewrap,
+    which drops CAP_SYS_PTRACE, only if the worker is dumpable when it is seized)."""
+    if mode in ("auto", "bubblewrap") and not isolation().bwrap:
+        pytest.skip(f"no bubblewrap: {isolation().reason}")
+    submission = tmp_path / "mod.py"
+    submission.write_text(SOLVE)
+    completed = subprocess.run([sys.executable, "-c", OBSERVED, str(submission)], cwd=ROOT, capture_output=True,
+                               text=True, timeout=120, env={**os.environ, "GRADE_ISOLATION": mode})
+    assert completed.returncode == 0, completed.stderr
+    assert int(completed.stdout.strip()) >= 3  # the worker and its two children, at least

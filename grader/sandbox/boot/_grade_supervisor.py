@@ -157,14 +157,18 @@ def _start_worker(request: dict) -> dict:
         import _grade_landlock as landlock
     else:
         landlock = None
+    # The worker is born dumpable (the supervisor is not, but for this fork): a
+    # non-dumpable process can only be traced with CAP_SYS_PTRACE, which bubblewrap drops,
+    # and the tracer seizes the worker before its exec (setting it in the child would race
+    # the seize). Nothing else of the sandbox exists yet to read the supervisor meanwhile,
+    # and the worker's exec replaces its copy of the supervisor's memory (and key).
+    libc = ctypes.CDLL(None)
+    libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
     pid = os.fork()
+    if pid != 0:
+        libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     if pid == 0:  # the worker, until exec
         try:
-            # Dumpable again (the supervisor is not): a non-dumpable process can only be
-            # traced with CAP_SYS_PTRACE, which bubblewrap drops, and the tracer seizes
-            # this process before its exec. No code of the submission runs before the
-            # exec, which replaces this copy of the supervisor's memory (and key).
-            ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
             os.setsid()
             _apply_limits(request["limits"])
             stdin = os.open(os.devnull, os.O_RDONLY)
