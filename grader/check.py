@@ -31,7 +31,7 @@ from grader.manifest import Exercise
 from grader.results import Status
 from grader.sandbox import Align, Call, CallOutcome, Order, Ref, SessionResult
 from grader.sandbox.boot._grade_values import encode
-from grader.sandbox.isolation import SESSION_MEMORY
+from grader.sandbox.isolation import SESSION_MEMORY, isolation
 from grader.timeline import timeline
 
 __all__ = ["Align", "Call", "CheckFailed", "Order", "Plan", "Ref", "Run", "Said", "encode", "release_order"]
@@ -115,6 +115,8 @@ class Run:
         processes the kernel killed for using more memory than the session may."""
         if self.session.tampering:
             raise CheckFailed(self.t("call.tampered", reason="; ".join(self.session.tampering)[:500]))
+        if self.session.unobserved and not isolation().ptrace_reason:  # it works here: never go on blind
+            raise CheckFailed(self.t("grader.unobserved", reason=self.session.unobserved[:300]), Status.ERROR)
         if self.session.oom_kills:
             raise CheckFailed(self.t("call.session_memory", count=self.session.oom_kills,
                                      limit=diagnose.megabytes(SESSION_MEMORY)))

@@ -304,3 +304,22 @@ def test_process_facts_are_observed_behind_every_wall(tmp_path: Path, mode: str)
                                text=True, timeout=120, env={**os.environ, "GRADE_ISOLATION": mode})
     assert completed.returncode == 0, completed.stderr
     assert int(completed.stdout.strip()) >= 3  # the worker and its two children, at least
+
+
+def test_a_session_whose_processes_were_not_observed_is_not_graded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where ptrace works, a session the tracer could not attach to is an error of the
+    grader, never a verdict on records it could not verify."""
+    from grader.check import CheckFailed, Run
+    from grader.manifest import load_course
+    from grader.results import Status
+    from grader.sandbox.session import SessionResult, SessionSpec
+
+    exercise = load_course(ROOT).exercises[2]
+    spec = SessionSpec(exercise.module, ROOT / "solutions" / f"{exercise.module}.py", "fork", (), 5.0)
+    run = Run(exercise, "fork", SessionResult(spec, {}, 1, 0.1, unobserved="ptrace refused: EPERM"), "en")
+    monkeypatch.setattr("grader.check.isolation", lambda: dataclasses.replace(isolation(), ptrace_reason=""))
+    with pytest.raises(CheckFailed) as failed:
+        run.reject_broken_session()
+    assert failed.value.status is Status.ERROR and "could not observe your code's processes" in str(failed.value)
+    monkeypatch.setattr("grader.check.isolation", lambda: dataclasses.replace(isolation(), ptrace_reason="refused"))
+    run.reject_broken_session()  # a machine without ptrace: graded, degraded, and said once on stderr

@@ -169,6 +169,7 @@ class SessionResult:
     tampering: list[str] = field(default_factory=list)  # records that were forged or corrupted
     oom_kills: int = 0  # processes the kernel killed for the session's memory limit
     incomplete: list[int] = field(default_factory=list)  # pids whose trace records were cut short
+    unobserved: str = ""  # why the processes were not observed although asked for ('' when they were)
 
     def __getitem__(self, name: str) -> CallOutcome:
         return self.outcomes[name]
@@ -341,7 +342,8 @@ class RunningSession:
             stopped = not outcome.finished
         return SessionResult(self.spec, outcomes, report.get("worker_pid"),
                              time.monotonic() - self.started, report.get("error") or "",
-                             tampering=list(report.get("tampering", [])), incomplete=incomplete)
+                             tampering=list(report.get("tampering", [])), incomplete=incomplete,
+                             unobserved=(report.get("tracer_error") or "") if self.spec.observe else "")
 
     def _worker_outcome(self, index: int, supervised: dict, window: tuple[float, float]) -> Outcome | None:
         """What the worker wrote of call ``index``: None if nothing, Tampered if it is not
