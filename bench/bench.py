@@ -13,15 +13,20 @@ loops starting children that fail, which is no deadlock: answered at its 5 s tim
     python bench/bench.py [--runs 3] [--baseline REF|DIR] [EXERCISE ...]
 
 ``--baseline`` measures another version of the grader the same way, side by side: a
-git ref (exported to a temporary folder) or a folder holding a copy of the project.
+git ref (exported to a temporary folder) or a folder holding a copy of the project (its
+own checks grade it: the plain run is that of this version's plans, so an exercise whose
+plan changed in between is not compared like for like).
 ``--sandbox-cost`` adds what one sandbox session costs: process-level, with its walls,
 and with and without the ptrace observation of its processes.
 
 CPU time comes from a cpuacct cgroup made for each run (cgroup v1 as root, or a
 writable cgroup v2 folder): it counts every process the run starts, however it ends.
 Without one, the CPU time of the whole machine during the run is shown instead
-(``/proc/stat``: other work on the machine counts too), marked ``~``. Check that the
-machine is quiet first (``uptime``: a load below 1).
+(``/proc/stat``: other work on the machine counts too), marked ``~``. With one, the CPU
+the rest of the machine used during each run is shown too: a run beside other work is not
+one to quote. Check that the machine is quiet first (``uptime``: a load below 1); on a
+virtual machine whose host is busy the figures drift from one minute to the next: compare
+versions run by run (``--baseline``), not with figures taken at another time.
 """
 
 from __future__ import annotations
@@ -156,16 +161,26 @@ def byte_compile(folder: Path) -> None:
 
 def timed_cpu(command: list[str], cwd: Path = ROOT, terminal: bool = False) -> tuple[float, float, bool]:
     """Wall seconds, CPU seconds and whether the CPU figure is the command's own."""
+    return timed_cpu_others(command, cwd, terminal)[:3]
+
+
+def timed_cpu_others(command: list[str], cwd: Path = ROOT,
+                     terminal: bool = False) -> tuple[float, float, bool, float | None]:
+    """As :func:`timed_cpu`, and the CPU seconds the rest of the machine used meanwhile
+    (None without a cgroup of the command's own): a run beside other work is not one to
+    quote."""
     if terminal:  # under a pseudo-terminal, as a student runs it (the live line on)
         command = ["script", "-qec", " ".join(map(_quote, command)), "/dev/null"]
     with CpuMeter() as meter:
         before = meter.usage() if not meter.exact else 0.0
+        machine = _machine_cpu()
         started = time.perf_counter()
         subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600,
                        stdin=subprocess.DEVNULL, preexec_fn=meter.enter, env=ENV)
         wall = time.perf_counter() - started
         cpu = meter.usage() - before
-    return wall, cpu, meter.exact
+        others = _machine_cpu() - machine - cpu if meter.exact else None
+    return wall, cpu, meter.exact, others
 
 
 def _quote(word: str) -> str:
@@ -281,12 +296,14 @@ def main() -> None:
             print(f"all {len(chosen)} exercises, one grade --solution (median of {args.runs}; goal: under 6 s):")
             for terminal in (False, True):
                 for name, cwd in versions:
-                    runs = [timed_cpu(grade_command("--solution"), cwd, terminal) for _ in range(args.runs)]
+                    runs = [timed_cpu_others(grade_command("--solution"), cwd, terminal) for _ in range(args.runs)]
                     wall, cpu = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
                     exact = all(r[2] for r in runs)
+                    others = "" if not exact else \
+                        f"   CPU of other work meanwhile: {', '.join(f'{r[3]:.1f}' for r in runs)} s"
                     print(f"  {name:<7} {'terminal' if terminal else 'piped':<9} wall {wall:5.2f} s   "
                           f"CPU {'' if exact else '~'}{cpu:5.2f} s{'' if exact else ' (whole machine)'}   "
-                          f"runs: {', '.join(f'{r[0]:.2f}' for r in runs)}", flush=True)
+                          f"runs: {', '.join(f'{r[0]:.2f}' for r in runs)}{others}", flush=True)
             print()
         for exercise_id, (module, how) in HANGING.items():
             exercise = course.select(exercise_id)
