@@ -15,6 +15,8 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
+from typing import Callable, TypeVar
+
 from grader import __version__
 from grader.i18n import resolve_language, text
 from grader.manifest import COMMANDS, START_METHODS, Course, Exercise, ManifestError, find_course_root, load_course
@@ -23,7 +25,7 @@ from grader.report import render_json
 from grader.results import Report, Status
 from grader.runner import Options, UsageError, run
 from grader.sandbox.isolation import isolation
-from grader.terminal import Terminal
+from grader.terminal import LiveLine, Terminal
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 PR_SET_DUMPABLE = 4
@@ -148,13 +150,8 @@ def grade(options: Options, output_format: str = "text", terminal: Terminal | No
     ``announce``: say which isolation walls are missing (once per command)."""
     language = resolve_language(options.language)
     terminal = terminal or Terminal(sys.stdout, plain=output_format == "json")
-    if announce and (notice := isolation().notice(language)):  # when a wall the mode asks for is missing
-        print(notice, file=sys.stderr)
-    try:
-        with terminal.live(language) as live:
-            report = run(options, live)
-    except (UsageError, ManifestError) as error:
-        print(f"grade: error: {error}", file=sys.stderr)
+    report = _live(lambda live: run(options, live), terminal, language, announce)
+    if report is None:
         return EXIT_USAGE
     if output_format == "json":
         sys.stdout.write(render_json(report) + "\n")
@@ -175,13 +172,8 @@ def stress_test(options: Options, runs: int, output_format: str = "text") -> int
 
     language = resolve_language(options.language)
     terminal = Terminal(sys.stdout, plain=output_format == "json")
-    if notice := isolation().notice(language):
-        print(notice, file=sys.stderr)
-    try:
-        with terminal.live(language) as live:
-            result = stress(options, runs, live)
-    except (UsageError, ManifestError) as error:
-        print(f"grade: error: {error}", file=sys.stderr)
+    result = _live(lambda live: stress(options, runs, live), terminal, language)
+    if result is None:
         return EXIT_USAGE
     if output_format == "json":
         sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
@@ -190,6 +182,24 @@ def stress_test(options: Options, runs: int, output_format: str = "text") -> int
     if result.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_PASSED if result.all_passed else EXIT_FAILED
+
+
+Graded = TypeVar("Graded")
+
+
+def _live(work: Callable[[LiveLine | None], Graded], terminal: Terminal, language: str,
+          announce: bool = True) -> Graded | None:
+    """Run ``work`` (a grading) with the terminal's live line; None after a usage or
+    manifest error, said on stderr. ``announce``: say first which isolation walls are
+    missing, when any is (once per command)."""
+    if announce and (notice := isolation().notice(language)):
+        print(notice, file=sys.stderr)
+    try:
+        with terminal.live(language) as live:
+            return work(live)
+    except (UsageError, ManifestError) as error:
+        print(f"grade: error: {error}", file=sys.stderr)
+        return None
 
 
 def _remember(root: Path, report: Report, report_language: str | None) -> None:
@@ -261,8 +271,8 @@ def _student_command(name: str, course: Course, exercise: Exercise | None, args:
         elif name == "hint":
             terminal.lines(student.hint(exercise, state, language))
         elif name == "reset":
-            terminal.lines(student.reset(course, exercise, state, language,
-                                                         _yes if args.yes else lambda question: _ask(question, language)))
+            confirm = _yes if args.yes else lambda question: _ask(question, language)
+            terminal.lines(student.reset(course, exercise, state, language, confirm))
         else:
             terminal.python(student.solution(course, exercise, state, language))
     except student.CommandError as error:

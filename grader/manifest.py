@@ -108,6 +108,11 @@ class Exercise:
     timeout: float
     start_methods: tuple[str, ...]
 
+    @property
+    def file(self) -> str:
+        """The student's file, relative to the course root: ``exercises/<module>.py``."""
+        return f"exercises/{self.module}.py"
+
     def hints_in(self, language: str) -> list[str]:
         """Every hint, in order."""
         return [hint.get(language) for hint in self.hints]
@@ -138,6 +143,10 @@ class Course:
     @property
     def solutions_dir(self) -> Path:
         return self.root / "solutions"
+
+    def path_of(self, exercise: Exercise) -> Path:
+        """The student's file of ``exercise`` in this course."""
+        return self.root / exercise.file
 
     def by_checks(self, path: Path) -> Exercise | None:
         resolved = path.resolve()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import os
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -69,7 +70,7 @@ class State:
         state = self.exercises.get(exercise.id)
         if state is None or not state.status:
             return Progress.NOT_TRIED
-        if state.digest != file_digest(course.exercises_dir / f"{exercise.module}.py"):
+        if state.digest != file_digest(course.path_of(exercise)):
             return Progress.CHANGED
         return Progress.PASSED if state.status == Status.PASSED.value else Progress.FAILED
 
@@ -99,7 +100,7 @@ class State:
                 continue
             state = self.of(exercise)
             state.status = result.status.value
-            state.digest = file_digest(course.exercises_dir / f"{exercise.module}.py")
+            state.digest = file_digest(course.path_of(exercise))
             state.graded_at = time.time()
         return partial
 
@@ -110,19 +111,12 @@ class State:
 
     def save(self) -> None:
         """Write the state atomically; a folder that cannot be written is a warning."""
-        data = msgspec.json.encode(_StateFile(FORMAT_VERSION, self.exercises))
         try:
             self.path.parent.mkdir(exist_ok=True)
             _ignore_in_git(self.path.parent)
-            with tempfile.NamedTemporaryFile("wb", dir=self.path.parent, prefix=".state-", delete=False) as file:
-                file.write(data)
-            os.replace(file.name, self.path)
+            write_atomically(self.path, msgspec.json.encode(_StateFile(FORMAT_VERSION, self.exercises)))
         except OSError as error:
             self.warnings.append(f"grade: note: progress not saved ({self.path}: {error.strerror or error})")
-            try:
-                os.unlink(file.name)
-            except (OSError, NameError):
-                pass
 
 
 def load_state(root: Path) -> State:
@@ -154,6 +148,26 @@ def load_state(root: Path) -> State:
         return state
     state.exercises = dict(saved.exercises)
     return state
+
+
+def write_atomically(target: Path, content: bytes) -> None:
+    """Replace ``target`` with ``content`` at once (a temporary file renamed over it, with
+    the old file's mode): a reader never sees half of it. No temporary file is left."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("wb", dir=target.parent, prefix=f".{target.stem}-", delete=False) as file:
+        temporary = file.name
+        try:
+            file.write(content)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    try:
+        if target.exists():
+            shutil.copymode(target, temporary)
+        os.replace(temporary, target)
+    except BaseException:
+        os.unlink(temporary)
+        raise
 
 
 def file_digest(path: Path) -> str:

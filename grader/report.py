@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass
 
 from grader.i18n import text
-from grader.timeline import draw
 from grader.results import CheckResult, ExerciseResult, Report, Status
+from grader.timeline import draw
 
 MARKS = {Status.PASSED: "✓", Status.FAILED: "✗", Status.TIMEOUT: "⧗", Status.ERROR: "!"}
 OUTPUT_LINES = 15
@@ -61,8 +61,8 @@ def _exercise_block(result: ExerciseResult, language: str) -> list[Line]:
                           STYLES[first.status]))
         if first.message:
             lines += _indented(first.message, "      ")
+        said = set(first.message.split("\n"))
         for variant in variants:  # the same check failing the same way elsewhere: what differs, in brief
-            said = set(first.message.split("\n"))
             tag = "[" + ", ".join(dict.fromkeys(check.start_method or "?" for check in variant)) + "] "
             lines += [Line("      " + tag + line, "dim") for line in variant[0].message.split("\n")
                       if line.strip() and line not in said]

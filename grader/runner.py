@@ -107,7 +107,7 @@ def submission_path(course: Course, exercise: Exercise, options: Options) -> Pat
     if options.solution:
         return course.solutions_dir / f"{exercise.module}.py"
     if options.submission is None:
-        return course.exercises_dir / f"{exercise.module}.py"
+        return course.path_of(exercise)
     if options.submission.is_dir():
         return options.submission / f"{exercise.module}.py"
     return options.submission

@@ -261,7 +261,7 @@ class Scheduler:
             return
         self._started.add(exercise.id)
         plan = self.plan(exercise)
-        submission = self.submissions.get(exercise.module, self.course.exercises_dir / f"{exercise.module}.py")
+        submission = self.submissions.get(exercise.module, self.course.path_of(exercise))
         specs = {method: SessionSpec(
             module=exercise.module, submission=submission, start_method=method,
             calls=tuple(plan.calls), timeout_s=plan.timeout_s or exercise.timeout,

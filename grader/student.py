@@ -8,17 +8,14 @@ returns the lines to print, or raises :class:`CommandError` (one line, non-zero 
 from __future__ import annotations
 
 import ast
-import os
 import re
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 from grader.i18n import columns, fit, text
 from grader.manifest import Course, Exercise
+from grader.progress import STATE_FOLDER, Progress, State, write_atomically
 from grader.report import Line
-from grader.progress import STATE_FOLDER, Progress, State
 from grader.starters import StarterError, shipped_starter
 
 BACKUPS = "backups"
@@ -68,7 +65,7 @@ def show(course: Course, exercise: Exercise, state: State, language: str) -> str
     progress = text(f"progress.{state.progress(course, exercise).name.lower()}", language)
     parts = [f"# {exercise.id} · {exercise.slug} · {exercise.title.get(language)}",
              text("show.facts", language, topic=exercise.topic,
-                  path=f"exercises/{exercise.module}.py", state=progress,
+                  path=exercise.file, state=progress,
                   methods=", ".join(exercise.start_methods), timeout=f"{exercise.timeout:g}")]
     instructions = _instructions(course, exercise, language)
     if instructions:
@@ -90,7 +87,7 @@ def _instructions(course: Course, exercise: Exercise, language: str) -> str:
     if shipped is not None:
         sources.append(shipped[0].decode("utf-8", "replace"))
     try:
-        sources.append((course.exercises_dir / f"{exercise.module}.py").read_text(encoding="utf-8", errors="replace"))
+        sources.append(course.path_of(exercise).read_text(encoding="utf-8", errors="replace"))
     except OSError:
         pass
     for source in sources:
@@ -167,8 +164,8 @@ def hint(exercise: Exercise, state: State, language: str, watching: bool = False
 def reset(course: Course, exercise: Exercise, state: State, language: str, confirm) -> list[Line]:
     """Restore the shipped starter; the student's file is first copied to
     ``.grade/backups/<module>-<time>.py``. ``confirm(question) -> bool`` asks the student."""
-    target = course.exercises_dir / f"{exercise.module}.py"
-    relative = f"exercises/{exercise.module}.py"
+    target = course.path_of(exercise)
+    relative = exercise.file
     try:
         shipped = shipped_starter(course.root, exercise.module)
     except StarterError as error:
@@ -190,7 +187,7 @@ def reset(course: Course, exercise: Exercise, state: State, language: str, confi
     if current is not None:
         backup = _backup(course.root, exercise.module, current)
         lines.append(Line(text("reset.saved", language, backup=backup.relative_to(course.root).as_posix())))
-    _write_atomically(target, starter)
+    write_atomically(target, starter)
     state.forget(exercise)
     lines.append(Line(text("reset.done", language, path=relative, commit=commit[:10]), "green"))
     return lines
@@ -210,15 +207,6 @@ def _backup(root: Path, module: str, content: bytes) -> Path:
         except FileExistsError:
             continue
     raise CommandError(f"{folder}: no free backup name")
-
-
-def _write_atomically(target: Path, content: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("wb", dir=target.parent, prefix=f".{target.stem}-", delete=False) as file:
-        file.write(content)
-    if target.exists():
-        shutil.copymode(target, file.name)
-    os.replace(file.name, target)
 
 
 def solution(course: Course, exercise: Exercise, state: State, language: str) -> str:

@@ -88,12 +88,8 @@ class Terminal:
         if not self.styled:
             yield None
             return
-        line = LiveLine(self, language)
-        try:
-            with line:
-                yield line
-        finally:
-            line.stop()
+        with LiveLine(self, language) as line:
+            yield line
 
 
 BAR_WIDTH = 20

@@ -54,14 +54,14 @@ def watch(course: Course, start: Exercise | None, options: Options, language: st
 
     def run_current(banner: str = "") -> None:
         nonlocal graded_digest, current
-        path = _path(course, current)
+        path = course.path_of(current)
         if terminal.styled:
             terminal.console.clear()
         if banner:
             terminal.lines([Line(banner, "bold green")])
         graded_digest = file_digest(path)
         if not path.is_file():
-            print(text("watch.missing", language, path=_relative(course, current), number=current.number))
+            print(text("watch.missing", language, path=current.file, number=current.number))
         else:
             code = grade(dataclasses.replace(options, selection=(current.id,)), terminal=terminal, announce=False)
             if code == 130:
@@ -75,7 +75,7 @@ def watch(course: Course, start: Exercise | None, options: Options, language: st
             if code == 0 and upcoming is None:
                 print(text("watch.all_passed", language), flush=True)
                 return
-        print(text("watch.watching", language, path=_relative(course, current)), flush=True)
+        print(text("watch.watching", language, path=current.file), flush=True)
 
     with _keys(events, stop), _file_changes(course.exercises_dir, events, stop) as polling:
         try:
@@ -87,8 +87,8 @@ def watch(course: Course, start: Exercise | None, options: Options, language: st
                     kind, value = events.get(timeout=0.5)
                 except queue.Empty:
                     continue
-                if kind == "file" and Path(value) == _path(course, current):
-                    if file_digest(_path(course, current)) != graded_digest:
+                if kind == "file" and Path(value) == course.path_of(current):
+                    if file_digest(course.path_of(current)) != graded_digest:
                         run_current()
                 elif kind == "key":
                     action = KEYS.get(value.lower())
@@ -102,19 +102,9 @@ def watch(course: Course, start: Exercise | None, options: Options, language: st
                         state.save()
                     elif action == "list":
                         terminal.lines(student.list_exercises(course, load_state(course.root), language))
-                elif kind == "eof":
-                    continue
         except KeyboardInterrupt:
             print()
             return EXIT_INTERRUPTED
-
-
-def _path(course: Course, exercise: Exercise) -> Path:
-    return course.exercises_dir / f"{exercise.module}.py"
-
-
-def _relative(course: Course, exercise: Exercise) -> str:
-    return f"exercises/{exercise.module}.py"
 
 
 @contextlib.contextmanager
@@ -136,8 +126,7 @@ def _keys(events: queue.Queue, stop: threading.Event) -> Iterator[None]:
                 key = os.read(fd, 1)
             except OSError:
                 return
-            if not key:
-                events.put(("eof", ""))
+            if not key:  # end of input: no more keys, the file events go on
                 return
             events.put(("key", key.decode("utf-8", "replace")))
 
