@@ -8,7 +8,7 @@ and every process under it: the sandboxes, their children) of all ten exercises 
 ``grade --solution``, piped and under a terminal (``script``: the live line must cost
 nothing); then the time ``grade`` takes to answer a submission that hangs (exercise-9's
 starter deadlocks: found from ``/proc`` within about two seconds; exercise-2's starter
-loops starting children that fail, which is no deadlock: answered at its 5 s timeout).
+starts children that start processes while they import it: stopped at the first one).
 
     python bench/bench.py [--runs 3] [--baseline REF|DIR] [EXERCISE ...]
 
@@ -55,7 +55,7 @@ SEED = 1
 TARGET_RATIO = 1.5
 HANGING = {  # exercise: a submission that hangs (its starter) and how it should be answered
     "exercise-9": ("ex09_drain.py", "a deadlock, found early"),
-    "exercise-2": ("ex02_main_guard.py", "children failing to start, answered at the timeout"),
+    "exercise-2": ("ex02_main_guard.py", "children starting processes while importing it, stopped at the first"),
 }
 PLAIN_RUNNER = """
 import importlib, json, multiprocessing, subprocess, sys

@@ -153,7 +153,7 @@ class Run:
         with every pool it created cleaned up, no shared memory segment and no process
         left behind; otherwise the check fails with a diagnosis."""
         outcome = self.outcome(name)
-        problem = diagnose.unfinished(outcome, self)
+        problem = diagnose.started_while_importing(outcome, self) or diagnose.unfinished(outcome, self)
         if problem is not None:
             raise problem
         if self.session.incomplete:

@@ -74,6 +74,22 @@ def said(text: str, *parts: object) -> Said:
     return result
 
 
+def started_while_importing(outcome: CallOutcome, run: Run) -> CheckFailed | None:
+    """A failure for a call one of whose children, still importing the main module,
+    tried to start a process (the runtime's ``start_while_importing``), else None.
+
+    It comes before any other diagnosis: whether such a call then hangs (a Pool replaces
+    its crashed workers for ever), raises (a Pool found with no worker at that instant)
+    or leaves its pool running is chance; the missing main guard is not."""
+    from grader.check import CheckFailed, describe_call
+
+    if not outcome.trace.of("start_while_importing"):
+        return None
+    message = run.t("call.start_while_importing", call=describe_call(outcome))
+    cause = run.t("cause.main_guard", method=run.start_method)
+    return CheckFailed(message + "\n" + cause, output=_all_output(outcome), causes=causes_of(cause, message))
+
+
 def unfinished(outcome: CallOutcome, run: Run) -> CheckFailed | None:
     """A failure for a call that did not finish (timeout, crash, never ran), else None."""
     from grader.check import CheckFailed, describe_call
@@ -249,8 +265,7 @@ def hang_summary(outcome: CallOutcome, run: Run, explain: bool = True) -> str:
     for process in outcome.hang:
         if process.get("is_helper"):  # multiprocessing's own, as the supervisor knows them
             continue
-        who = "main process" if process.get("is_worker") else outcome.trace.describe(process["pid"])
-        who = run.t("who.main") if process.get("is_worker") else who.replace("process", run.t("who.process"), 1)
+        who = run.t("who.main") if process.get("is_worker") else _who(process["pid"], outcome, run)
         threads = parse_stack(process.get("stack", ""))
         share = process.get("cpu_s", 0.0) / max(outcome.duration_s, 0.001)
         student = _innermost_student(threads, run)
@@ -610,6 +625,13 @@ def _starts_processes(statement: ast.stmt) -> bool:
             if name in ("Pool", "Process", "ProcessPoolExecutor"):
                 return True
     return False
+
+
+def _who(pid: int, outcome: CallOutcome, run: Run) -> str:
+    """A process of the submission, named in the student's language as the timeline names it."""
+    if any(event["child"] == pid for event in outcome.trace.pool_workers_started()):
+        return run.t("timeline.pool_worker", pid=pid)
+    return outcome.trace.describe(pid).replace("process", run.t("who.process"), 1)
 
 
 def _leak_name(leak: dict, outcome: CallOutcome) -> str:

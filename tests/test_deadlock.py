@@ -244,3 +244,36 @@ def test_the_early_answer_can_be_turned_off(submission: Path) -> None:
 ])
 def test_waits_without_a_timeout_are_read_from_proc(line: str, expected: tuple | None) -> None:
     assert blocking_wait(line, "x86_64") == expected
+
+
+UNGUARDED_SCRIPT = '''
+import multiprocessing as mp, time
+
+def square(x):
+    return x * x
+
+pool = mp.Pool(2)
+time.sleep(0.5)  # long enough for crashed workers to be removed: map would then divide by zero
+print(pool.map(square, range(10)))
+pool.close()
+pool.join()
+'''
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_a_child_starting_processes_while_importing_stops_the_call_at_once(tmp_path: Path, method: str) -> None:
+    """Each worker imports the unguarded script again and is refused a Pool of its own:
+    the call is stopped at the first refusal, the same way every run (the refused child is
+    held, so the Pool is never found empty: the golden example
+    ``ex02_main_guard/wrong_no_main_guard_late_map`` shows no ZeroDivisionError), with the
+    refusal in the trace and the child's traceback in the output."""
+    script = tmp_path / "unguarded.py"
+    script.write_text(UNGUARDED_SCRIPT)
+    started = time.monotonic()
+    result = run_session(SessionSpec("unguarded", script, method, (Call("script", "unguarded.py", kind="script"),),
+                                     TIMEOUT_S))
+    outcome = result["script"]
+    assert outcome.status == "timeout" and outcome.stopped == "start_while_importing"
+    assert outcome.deadlock_s is None and outcome.duration_s < 2.0 and time.monotonic() - started < TIMEOUT_S / 2
+    assert outcome.trace.of("start_while_importing")
+    assert outcome.stderr.startswith("Traceback (most recent call last):")  # the refused child's, as usual

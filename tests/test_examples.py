@@ -149,7 +149,7 @@ RULES: list[tuple[re.Pattern[str], str]] = [
                 r"  File \"<stdlib>/multiprocessing/resource_tracker\.py\", line <n>, in main\n"
                 r"(?:[ \t][^\n]*\n)*KeyError: '/mp-[^'\n]*'(?:\n|$)", re.MULTILINE), ""),
     # Process ids ("process 12345 (target job)"): the kernel's, or a PID namespace's.
-    (re.compile(r"\bprocess \d+\b"), "process <pid>"),
+    (re.compile(r"\b(process|pool worker) \d+\b"), r"\1 <pid>"),
     # The grader's probe targets (exercise-1) name their process in what they raise and print.
     (re.compile(r"\(pid \d+\)"), "(pid <pid>)"),
     # Pool workers are numbered as they are started ("Process SpawnPoolWorker-7:"): a pool

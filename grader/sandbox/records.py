@@ -107,6 +107,11 @@ class ShmUnlink(_Event, tag="shm_unlink"):
     name: Name
 
 
+class StartWhileImporting(_Event, tag="start_while_importing"):
+    """A process still importing the main module (a spawn or forkserver child) started a
+    process: multiprocessing refuses it, and the supervisor stops the call."""
+
+
 class TracedCall(_Event, tag="call"):
     func: Name
     t0: Seconds
@@ -131,7 +136,7 @@ class Probe(_Event, tag="probe"):
 
 
 Event = Union[Start, Join, Joined, Run, RunEnd, PoolCreated, PoolClose, PoolTerminate, PoolJoin, ApplyAsync,
-              Get, Task, ThreadStart, ArrayWrites, ValueWrites, ShmCreate, ShmUnlink, TracedCall, Aligned, Ordered, Probe]
+              Get, Task, ThreadStart, ArrayWrites, ValueWrites, ShmCreate, ShmUnlink, StartWhileImporting, TracedCall, Aligned, Ordered, Probe]
 _event_decoder = msgspec.json.Decoder(Event)
 
 

@@ -130,10 +130,13 @@ class SessionSpec:
     deadlock_settle_s: float = DEADLOCK_SETTLE_S  # 0: no early answer, every hang waits for the timeout
 
 
+STOPPED_EARLY = ("deadlock", "start_while_importing")  # why the supervisor may stop a call before its timeout
+
+
 @dataclass
 class CallOutcome:
     """What one call did. ``status`` is one of: returned, raised, exited, missing
-    (no such function), timeout (outlived its timeout, or deadlocked: ``deadlock_s``),
+    (no such function), timeout (outlived its timeout, or stopped before it: ``stopped``),
     crashed (the worker died), not_run."""
 
     call: Call
@@ -151,6 +154,9 @@ class CallOutcome:
     leaks: list[dict] = field(default_factory=list)
     hang: list[dict] = field(default_factory=list)
     deadlock_s: float | None = None  # a timeout found deadlocked after this long, before its timeout
+    # why a timeout came before its time: "deadlock", or "start_while_importing" (a child
+    # still importing the main module started a process, which multiprocessing refuses)
+    stopped: str = ""
     t0: float = 0.0  # when the call started (time.monotonic() of this machine)
     t_end: float | None = None  # when it returned, raised or exited; None if it never did
 
@@ -366,11 +372,14 @@ class RunningSession:
         if timeout.get("call") == index:
             hang = [dict(proc, stack=head_excerpt(self.files, f"stacks/{proc['pid']}.txt", 0, None, STACK_EXCERPT_CHARS))
                     for proc in timeout.get("processes", [])]
-            deadlock_s = timeout.get("deadlock_s")
-            if not isinstance(deadlock_s, (int, float)) or not 0 <= deadlock_s < self.spec.timeout_s:
-                deadlock_s = None
-            return CallOutcome(call, "timeout", duration_s=self.spec.timeout_s if deadlock_s is None else deadlock_s,
-                               hang=hang, deadlock_s=deadlock_s, t0=_call_start(supervised))
+            stopped_s = timeout.get("stopped_s")
+            stopped = timeout.get("reason")
+            if (stopped not in STOPPED_EARLY or not isinstance(stopped_s, (int, float))
+                    or not 0 <= stopped_s < self.spec.timeout_s):
+                stopped, stopped_s = "", None
+            return CallOutcome(call, "timeout", duration_s=self.spec.timeout_s if stopped_s is None else stopped_s,
+                               hang=hang, deadlock_s=stopped_s if stopped == "deadlock" else None,
+                               stopped=stopped, t0=_call_start(supervised))
         if supervised.get("t") is None or data is None:
             return CallOutcome(call, "crashed", exit_code=report.get("worker_exit"), duration_s=duration)
         outcome = CallOutcome(

@@ -150,10 +150,12 @@ class Trace:
         return [event["name"] for event in self.of("shm_create") if event.get("name") not in unlinked]
 
     def describe(self, pid: int) -> str:
-        """A short name for a process: its target, as recorded when it started."""
+        """A short name for a process: a pool worker, or its target, as recorded when it started."""
         if pid == self.main_pid:
             return "main process"
         for event in self.of("start"):
             if event.get("child") == pid:
+                if event.get("target") == POOL_WORKER:
+                    return f"pool worker {pid}"
                 return f"process {pid} (target {event.get('target', '?').rsplit('.', 1)[-1]})"
         return f"process {pid}"

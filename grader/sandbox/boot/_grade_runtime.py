@@ -3,7 +3,8 @@
 Sends the supervisor, as JSON lines on the sandbox's trace socket, what the checks
 need to know about the processes a submission starts: process starts, joins and run
 intervals, pool creation/cleanup and tasks, ``apply_async``/``get`` order, thread starts, shared memory segments,
-calls of the exercise's traced functions and writes to shared arrays. It also registers
+calls of the exercise's traced functions, writes to shared arrays, and a process
+started by a child still importing the main module (refused by multiprocessing). It also registers
 ``faulthandler`` on SIGUSR1 so the supervisor can collect the stack of every process of
 a hung submission.
 
@@ -50,7 +51,7 @@ def install() -> None:
     _patch_threading()
     # Pools and shared arrays are patched when first imported: most processes never are.
     patches = {"multiprocessing.pool": _patch_pool, "multiprocessing.sharedctypes": _patch_shared_array,
-               "multiprocessing.shared_memory": _patch_shared_memory}
+               "multiprocessing.shared_memory": _patch_shared_memory, "multiprocessing.spawn": _patch_spawn}
     if _CONFIG.get("module"):
         patches[_CONFIG["module"]] = _instrument
     for name, patch in list(patches.items()):
@@ -316,6 +317,38 @@ def _patch_shared_memory(shared_memory) -> None:
         return original_unlink(self)
 
     segment.__init__, segment.unlink = init, unlink
+
+
+REFUSED_HOLD_S = 2.0  # how long a refused child waits for the supervisor to stop the call
+
+
+def _patch_spawn(spawn) -> None:
+    """Record a process started by a child that is still importing the main module
+    (spawn, forkserver): multiprocessing refuses it with a RuntimeError, and the
+    supervisor stops the call there (the code that starts processes has no main guard).
+
+    The refused child prints its traceback as usual (``sys.excepthook``, which spawn and
+    forkserver children call), then waits for that stop before it exits: were it to die
+    first, a Pool could be caught with no worker left (a ZeroDivisionError in ``map``)
+    or not, by chance; held, every such call ends the same way."""
+    original = spawn._check_not_importing_main
+
+    def check_not_importing_main():
+        try:
+            return original()
+        except RuntimeError:
+            if getattr(spawn.process.current_process(), "_inheriting", False):
+                emit("start_while_importing")
+                sys.excepthook = functools.partial(_print_and_hold, sys.excepthook)
+            raise
+
+    spawn._check_not_importing_main = check_not_importing_main
+
+
+def _print_and_hold(excepthook, *exc_info) -> None:
+    excepthook(*exc_info)
+    sys.stderr.flush()
+    time.sleep(REFUSED_HOLD_S)
 
 
 class _PatchingFinder:

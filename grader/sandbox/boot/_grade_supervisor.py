@@ -14,7 +14,9 @@ then follows the worker's ``start I`` / ``end I`` messages:
   (faulthandler on SIGUSR1), its state and CPU time are recorded, and the tree is killed;
   the same happens as soon as the call is certainly deadlocked, before its timeout: every
   thread asleep in a wait that has no timeout, and nothing moved for a settle time
-  (``_grade_deadlock``, from ``/proc`` alone);
+  (``_grade_deadlock``, from ``/proc`` alone); and as soon as a child, still importing the
+  main module, has tried to start a process (refused by multiprocessing: the call can
+  only crash or hang, a Pool replacing its crashed workers for ever);
 - at the end, every descendant is killed until none remains.
 
 The control channel is a Unix socket with ``SO_PASSCRED``: the kernel stamps every
@@ -74,7 +76,7 @@ def main(folder: str) -> None:
     result["worker_pid"] = worker["pid"]
     result["tracer_error"] = worker["tracer_error"]
     try:
-        _follow(worker, request, result)
+        _follow(worker, request, result, receiver)
     finally:
         result["killed_at_end"] = _kill_tree()
         if result["worker_exit"] is None:
@@ -217,7 +219,7 @@ def _apply_limits(limits: dict) -> None:
         resource.setrlimit(which, (value, value))
 
 
-def _follow(worker: dict, request: dict, result: dict) -> None:
+def _follow(worker: dict, request: dict, result: dict, receiver: TRACING.TraceReceiver) -> None:
     timeouts = request["timeouts"]
     pid_fd = os.pidfd_open(worker["pid"]) if hasattr(os, "pidfd_open") else None
     control = _socket.socket(fileno=worker["control"])
@@ -229,7 +231,7 @@ def _follow(worker: dict, request: dict, result: dict) -> None:
     while True:
         wait = [worker["control"]] + ([pid_fd] if pid_fd is not None else [])
         remaining = deadline - time.monotonic()
-        if current is not None and watch.possible:
+        if current is not None:  # looks for a deadlock or a start refused while importing
             remaining = min(remaining, max(0.0, next_look - time.monotonic()))
         ready = select.select(wait, [], [], max(0.0, min(remaining, 0.05 if pid_fd is None else remaining)))[0]
         if worker["control"] in ready:
@@ -268,18 +270,22 @@ def _follow(worker: dict, request: dict, result: dict) -> None:
             result["worker_exit"] = exit_status
             return
         now = time.monotonic()
-        deadlocked = False
-        if current is not None and watch.possible and now >= next_look and now < deadline:
+        stopped = ""  # why the call is stopped before its timeout
+        if current is not None and now >= next_look and now < deadline:
             next_look = now + DEADLOCK.POLL_S
-            deadlocked = watch.poll(now, worker["pid"], helpers or set(), _live_processes, _descendants)
-            if deadlocked and select.select([worker["control"]], [], [], 0)[0]:
-                deadlocked = False  # a message sent before the worker blocked ("end"?): read it first
-        if deadlocked or now >= deadline:
+            if receiver.refused_start is not None and receiver.refused_start >= current["t0"]:
+                stopped = "start_while_importing"
+            elif watch.possible and watch.poll(now, worker["pid"], helpers or set(), _live_processes, _descendants):
+                stopped = "deadlock"
+            if stopped and select.select([worker["control"]], [], [], 0)[0]:
+                stopped = ""  # a message sent before the worker blocked ("end"?): read it first
+        if stopped or now >= deadline:
             result["timeout"] = {
                 "call": current["index"] if current else None,
                 "processes": _snapshot_and_dump_stacks(worker["pid"], request["folder"], helpers or set()),
-                # how long the call ran before it was found deadlocked (None: it outlived its timeout)
-                "deadlock_s": now - current["t0"] if deadlocked else None,
+                "reason": stopped or "timeout",
+                # how long the call ran before it was stopped early (None: it outlived its timeout)
+                "stopped_s": now - current["t0"] if stopped else None,
             }
             return
 

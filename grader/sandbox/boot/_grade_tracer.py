@@ -232,6 +232,7 @@ class TraceReceiver:
         self.records: dict[int, list[str]] = {}
         self.sizes: dict[int, int] = {}
         self.incomplete: set[int] = set()
+        self.refused_start: float | None = None  # when a child first started a process while importing
         self.stopping = False
         self.thread = Thread(self._run)
         self.thread.start()
@@ -257,6 +258,8 @@ class TraceReceiver:
                 self.incomplete.add(sender)
                 continue
             self.records.setdefault(sender, []).append(data.decode("utf-8", "replace"))
+            if self.refused_start is None and b'"ev":"start_while_importing"' in data:
+                self.refused_start = time.monotonic()
 
     def close(self) -> dict:
         """Stop receiving (once every process of the sandbox is gone) and hand over the

@@ -1,4 +1,4 @@
-# expect: timeout — no `if __name__ == '__main__':` guard: the Pool runs while the module is being imported, so importing it deadlocks even under fork (the pool's task thread waits for the half-imported module), and under spawn/forkserver every worker re-imports the module, dies with RuntimeError and is replaced forever
+# expect: timeout — no `if __name__ == '__main__':` guard: the Pool runs while the module is being imported, so importing it deadlocks even under fork (the pool's task thread waits for the half-imported module), and under spawn/forkserver every worker re-imports the module, is refused a Pool of its own (RuntimeError), which stops the script at once
 import multiprocessing as mp
 
 
