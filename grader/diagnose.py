@@ -205,8 +205,9 @@ def did_not_return(outcome: CallOutcome, run: Run) -> str:
 def exception(outcome: CallOutcome, run: Run, call: str) -> Said:
     """Name the exception and, when it is a classic one, its cause."""
     text = outcome.traceback + "\n" + outcome.message
-    head = run.t("call.raised", call=call, exception=outcome.exception,
-                 message=outcome.message.splitlines()[0] if outcome.message else "")
+    message = outcome.message.splitlines()[0] if outcome.message.strip() else ""
+    head = (run.t("call.raised", call=call, exception=outcome.exception, message=message) if message else
+            run.t("call.raised_bare", call=call, exception=outcome.exception))
     cause = cause_of(text, outcome, run)
     where = _student_line(outcome.traceback, run)
     parts = [head]
@@ -224,6 +225,9 @@ def cause_of(text: str, outcome: CallOutcome, run: Run) -> str:
     match = re.search(r"Can't get attribute '(\w+)' on <module '([\w.]+)'", text)
     if match:
         return _missing_in_child(match.group(1), match.group(2), run)
+    if re.search(r"^(?:_?queue\.)?Empty\b", text, re.MULTILINE):  # raised by get(timeout=...) or get_nowait()
+        crashed = "Traceback (most recent call last)" in getattr(outcome, "stderr", "")  # a child's, printed
+        return run.t("cause.queue_empty_child_crashed" if crashed else "cause.queue_empty")
     if "ValueError: Pool not running" in text:
         return run.t("cause.pool_not_running")
     if re.search(r"Can't (?:pickle|get)[^\n]*<lambda>", text):  # a lambda, at the top level or not

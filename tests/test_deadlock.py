@@ -266,7 +266,8 @@ def test_a_child_starting_processes_while_importing_stops_the_call_at_once(tmp_p
     the call is stopped at the first refusal, the same way every run (the refused child is
     held, so the Pool is never found empty: the golden example
     ``ex02_main_guard/wrong_no_main_guard_late_map`` shows no ZeroDivisionError), with the
-    refusal in the trace and the child's traceback in the output."""
+    refusal in the trace and nothing printed: how many children had time to print their
+    traceback would be chance)."""
     script = tmp_path / "unguarded.py"
     script.write_text(UNGUARDED_SCRIPT)
     started = time.monotonic()
@@ -276,4 +277,4 @@ def test_a_child_starting_processes_while_importing_stops_the_call_at_once(tmp_p
     assert outcome.status == "timeout" and outcome.stopped == "start_while_importing"
     assert outcome.deadlock_s is None and outcome.duration_s < 2.0 and time.monotonic() - started < TIMEOUT_S / 2
     assert outcome.trace.of("start_while_importing")
-    assert outcome.stderr.startswith("Traceback (most recent call last):")  # the refused child's, as usual
+    assert "Traceback" not in outcome.stderr  # the refused children were stopped before they printed

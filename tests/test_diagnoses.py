@@ -135,6 +135,19 @@ def test_a_function_that_cannot_be_pickled_is_named(error: str, key: str) -> Non
         assert cause.params == {"name": "collect.<locals>.worker"}
 
 
+@pytest.mark.parametrize("error", ["_queue.Empty", "queue.Empty", "Empty"])
+def test_an_empty_queue_is_explained(error: str) -> None:
+    from grader.diagnose import cause_of
+
+    run = SimpleNamespace(t=lambda k, **params: SimpleNamespace(key=k, params=params), start_method="fork")
+    traceback = ('Traceback (most recent call last):\n  File "ex03_queue.py", line 12, in collect\n'
+                 '    results.append(q.get(timeout=0.1))\n' + error)
+    assert cause_of(traceback, SimpleNamespace(stderr=""), run).key == "cause.queue_empty"
+    crashed = SimpleNamespace(stderr="Process Process-1:\nTraceback (most recent call last):\nTypeError: ...")
+    assert cause_of(traceback, crashed, run).key == "cause.queue_empty_child_crashed"
+    assert cause_of("Traceback (most recent call last):\nValueError: EmptyList", SimpleNamespace(), run) == ""
+
+
 SERIAL_PROCESSES = '''
 import multiprocessing as mp
 import threading

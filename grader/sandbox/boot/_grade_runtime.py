@@ -327,10 +327,11 @@ def _patch_spawn(spawn) -> None:
     (spawn, forkserver): multiprocessing refuses it with a RuntimeError, and the
     supervisor stops the call there (the code that starts processes has no main guard).
 
-    The refused child prints its traceback as usual (``sys.excepthook``, which spawn and
-    forkserver children call), then waits for that stop before it exits: were it to die
-    first, a Pool could be caught with no worker left (a ZeroDivisionError in ``map``)
-    or not, by chance; held, every such call ends the same way."""
+    The refused child waits for that stop before it prints its traceback and exits (in
+    ``sys.excepthook``, which spawn and forkserver children call): were it to die first,
+    a Pool could be caught with no worker left (a ZeroDivisionError in ``map``) or not,
+    and its workers print as many tracebacks as had time to, by chance; held, every such
+    call ends the same way (the check quotes the error)."""
     original = spawn._check_not_importing_main
 
     def check_not_importing_main():
@@ -339,16 +340,15 @@ def _patch_spawn(spawn) -> None:
         except RuntimeError:
             if getattr(spawn.process.current_process(), "_inheriting", False):
                 emit("start_while_importing")
-                sys.excepthook = functools.partial(_print_and_hold, sys.excepthook)
+                sys.excepthook = functools.partial(_hold_and_print, sys.excepthook)
             raise
 
     spawn._check_not_importing_main = check_not_importing_main
 
 
-def _print_and_hold(excepthook, *exc_info) -> None:
-    excepthook(*exc_info)
-    sys.stderr.flush()
+def _hold_and_print(excepthook, *exc_info) -> None:
     time.sleep(REFUSED_HOLD_S)
+    excepthook(*exc_info)
 
 
 class _PatchingFinder:
