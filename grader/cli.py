@@ -2,7 +2,8 @@
 
 ``grade [EXERCISE...]`` grades (:func:`grader.runner.run`); ``grade COMMAND ...`` runs one
 of :data:`~grader.manifest.COMMANDS` (``list``, ``next``, ``show``, ``hint``, ``watch``,
-``reset``, ``solution``). Exit status: 0 when everything selected passed (or the command
+``reset``, ``solution``; for teachers ``new``, ``check``, ``export``, each a module with its
+own ``main``). Exit status: 0 when everything selected passed (or the command
 did what was asked), 1 when anything failed (or the command could not do it), 2 for a
 usage error, 130 when interrupted.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import dataclasses
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -19,7 +21,8 @@ from typing import Callable, TypeVar
 
 from grader import __version__
 from grader.i18n import resolve_language, text
-from grader.manifest import COMMANDS, START_METHODS, Course, Exercise, ManifestError, find_course_root, load_course
+from grader.manifest import (COMMANDS, START_METHODS, STUDENT_COMMANDS, TEACHER_COMMANDS, Course, Exercise,
+                             ManifestError, find_course_root, load_course)
 from grader.progress import load_state
 from grader.report import render_json
 from grader.results import Report, Status
@@ -37,7 +40,12 @@ COMMAND_HELP = {
     "watch": "re-grade an exercise each time its file is saved, and move on when it passes",
     "reset": "restore an exercise's starter (your file is backed up first)",
     "solution": "the reference solution of an exercise you have passed",
+    "new": "scaffold a new exercise: starter, solution, checks, manifest entry",
+    "check": "prove the course sound: solutions pass, starters fail, goldens hold, nothing flaky",
+    "export": "write a student copy of the course: no solutions, hidden checks or golden examples",
 }
+# A teacher command's module: its ``main(argv) -> int`` parses its own arguments.
+TEACHER_MODULES = {"new": "grader.scaffold", "check": "grader.course_check", "export": "grader.export"}
 
 
 class _Version(argparse.Action):
@@ -67,7 +75,10 @@ def _add_grading(parser: argparse.ArgumentParser, formats: bool = True) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The grading command: ``grade [EXERCISE...] [options]``."""
-    commands = "\n".join(f"  grade {name:<9} {COMMAND_HELP[name]}" for name in COMMANDS)
+    def listed(names: tuple[str, ...]) -> str:
+        return "\n".join(f"  grade {name:<9} {COMMAND_HELP[name]}" for name in names)
+
+    commands = f"{listed(STUDENT_COMMANDS)}\n\nFor teachers:\n{listed(TEACHER_COMMANDS)}"
     parser = argparse.ArgumentParser(
         prog="grade", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Grade multiprocessing exercises. With no EXERCISE, grade them all in order.\n\n"
@@ -117,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     # process's environment or memory, nor open its output, through /proc.
     ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in TEACHER_COMMANDS:
+        return importlib.import_module(TEACHER_MODULES[argv[0]]).main(argv[1:])
     if argv and argv[0] in COMMANDS:
         return _command(argv[0], argv[1:])
     parser = build_parser()

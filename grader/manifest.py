@@ -61,7 +61,9 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 MODULE_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # grade's commands (``grade list``, ``grade hint 3``...): ``grade NAME`` must mean one
 # thing, so no exercise's slug or module may be one of them.
-COMMANDS = ("list", "next", "show", "hint", "watch", "reset", "solution")
+STUDENT_COMMANDS = ("list", "next", "show", "hint", "watch", "reset", "solution")
+TEACHER_COMMANDS = ("new", "check", "export")
+COMMANDS = STUDENT_COMMANDS + TEACHER_COMMANDS
 
 
 class ManifestError(Exception):
