@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 from grader.manifest import load_course  # noqa: E402
 from grader.sandbox import Ref, SessionSpec, run_session  # noqa: E402
 from grader.sandbox import isolation as isolation_module  # noqa: E402
+from grader.timeouts import Timeouts  # noqa: E402
 
 SEED = 1
 TARGET_RATIO = 1.5
@@ -210,8 +211,8 @@ def session_time(exercise, method: str, mode: str, observe: bool = True) -> floa
     isolation_module.isolation.cache_clear()
     plan = load_plan(exercise)
     spec = SessionSpec(exercise.module, ROOT / "solutions" / f"{exercise.module}.py", method, tuple(plan.calls),
-                       plan.timeout_s or exercise.timeout, traced=plan.traced, align=plan.align, order=plan.order,
-                       observe=observe)
+                       Timeouts(load_course(ROOT)).resolve(exercise).seconds, traced=plan.traced, align=plan.align,
+                       order=plan.order, observe=observe)
     started = time.perf_counter()
     run_session(spec)
     return time.perf_counter() - started
@@ -313,7 +314,7 @@ def main() -> None:
                 answered = statistics.median(timed(grade_command(exercise_id, "--submission",
                                                                  str(cwd / "exercises" / module)), cwd)
                                              for _ in range(args.runs))
-                print(f"{exercise_id} starter ({how}; call timeout {exercise.timeout:g} s): "
+                print(f"{exercise_id} starter ({how}; call timeout {Timeouts(course).resolve(exercise).seconds:g} s): "
                       f"answered in {answered:.2f} s ({name})")
         if not args.sandbox_cost:
             return

@@ -20,9 +20,10 @@ hints of ``exercises.yaml`` tied to a cause are the ones shown after the failure
 
 from __future__ import annotations
 
+import importlib.util
 import random
 from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from grader import diagnose
 from grader.diagnose import Said, causes_of, show
@@ -34,17 +35,32 @@ from grader.sandbox.boot._grade_values import encode
 from grader.sandbox.isolation import SESSION_MEMORY, isolation
 from grader.timeline import timeline
 
+if TYPE_CHECKING:
+    from grader.timeouts import Timeout
+
 __all__ = ["Align", "Call", "CheckFailed", "Order", "Plan", "Ref", "Run", "Said", "encode", "release_order"]
 
 
 @dataclass(frozen=True)
 class Plan:
+    """The calls a check file needs. It states no timeout: a call's timeout comes from
+    ``exercises.yaml`` alone, by default measured from the reference solution
+    (:mod:`grader.timeouts`)."""
+
     calls: list[Call]
     traced: tuple[str, ...] = ()
     align: Align | None = None
     order: Order | None = None
-    timeout_s: float | None = None  # per call; default: the manifest's timeout
     timed: bool = False  # measures speed: its sessions run alone (see grader.scheduler)
+
+
+def load_plan(exercise: Exercise, seed: str) -> Plan:
+    """The plan of ``exercise``'s check file, its inputs drawn from ``random.Random(seed)``."""
+    spec = importlib.util.spec_from_file_location(f"_grade_plan_{exercise.module}", exercise.checks)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.plan(random.Random(seed))
 
 
 def release_order(keys: list, rng: random.Random, values: list | None = None) -> tuple:
@@ -94,6 +110,7 @@ class Run:
     session: SessionResult
     language: str
     read: list[str] = field(default_factory=list)  # the calls the current check looked at, in order
+    timeout: Timeout | None = None  # the calls' timeout, and the reference's times it came from
 
     def t(self, key: str, **params: object) -> Said:
         """The catalogue's text ``key`` in the student's language; it remembers ``key``

@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--stress", type=int, metavar="RUNS",
                         help="grade RUNS times with new inputs each time and show how often each check passed "
                              "(a race that bites only sometimes)")
+    parser.add_argument("--teacher", action="store_true",
+                        help="show hidden checks in full (names, messages, output), in text and JSON; without it, "
+                             "students see only how many failed")
     _add_grading(parser)
     return parser
 
@@ -143,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     options = Options(
         course_root=_course_root(parser, args), selection=tuple(args.exercises), submission=args.submission,
         solution=args.solution, start_methods=tuple(args.start_methods), jobs=args.jobs,
-        seed=args.seed, language=args.lang,
+        seed=args.seed, language=args.lang, teacher=args.teacher,
     )
     if args.stress is not None:
         return stress_test(options, args.stress, args.format)
@@ -167,9 +170,9 @@ def grade(options: Options, output_format: str = "text", terminal: Terminal | No
     if report is None:
         return EXIT_USAGE
     if output_format == "json":
-        sys.stdout.write(render_json(report) + "\n")
+        sys.stdout.write(render_json(report, options.teacher) + "\n")
     else:
-        terminal.report(report, language)
+        terminal.report(report, language, options.teacher)
     sys.stdout.flush()
     if options.submission is None and not options.solution:
         _remember(options.course_root, report, options.language)
@@ -221,7 +224,7 @@ def _remember(root: Path, report: Report, report_language: str | None) -> None:
     except ManifestError:
         return
     state = load_state(root)
-    partial = state.record(course, report)
+    partial = state.record(course, report.for_students())  # the state file is the student's to read
     state.save()
     _warn(state.warnings)
     for exercise in partial:

@@ -108,7 +108,8 @@ def unfinished(outcome: CallOutcome, run: Run) -> CheckFailed | None:
         # Children that crash as they start (and are replaced, by a Pool) are the cause; which
         # of them was where at the moment the call was stopped says nothing more.
         summary = "" if crashing else hang_summary(outcome, run, explain=not cause)
-        parts = [message] + ([summary] if summary else []) + ([cause] if cause else [])
+        reference = reference_time(outcome, run) if outcome.deadlock_s is None else ""
+        parts = [part for part in (message, reference, summary, cause) if part]
         return CheckFailed("\n".join(parts), Status.TIMEOUT, _all_output(outcome),
                            causes=causes_of(cause) + _hang_causes(summary, run) + causes_of(message))
     if outcome.status == "not_run":
@@ -128,6 +129,16 @@ def unfinished(outcome: CallOutcome, run: Run) -> CheckFailed | None:
         return CheckFailed(run.t("call.missing", function=outcome.call.function,
                                  module=run.exercise.module))
     return None
+
+
+def reference_time(outcome: CallOutcome, run: Run) -> str:
+    """How long the reference solution takes for this call on this machine, when the
+    timeout was fitted to it (``auto``); '' otherwise."""
+    timeout = run.timeout
+    if timeout is None or timeout.reference is None:
+        return ""
+    reference = timeout.reference.of(outcome.call.name, run.start_method)
+    return run.t(f"call.timeout.{timeout.source}", reference=f"{reference:.2f} s", method=run.start_method)
 
 
 def timeout_cause(outcome: CallOutcome, run: Run) -> str:

@@ -4,7 +4,7 @@ Format (``format_version: 2``; a version 1 manifest is read as it always was)::
 
     format_version: 2              # 1 or 2: 2 adds the causes of hints
     defaults:                      # optional; each field may be overridden per exercise
-      timeout: 10                  # seconds one call of the submission may take
+      timeout: auto                # seconds one call of the submission may take, or auto
       points: 1
       start_methods: [fork, spawn, forkserver]
     exercises:
@@ -20,8 +20,10 @@ Format (``format_version: 2``; a version 1 manifest is read as it always was)::
             causes: [ex03.serialized]   # optional (default []): the failures this hint explains
           - ...
         points: 1                  # optional (defaults)
-        timeout: 10                # optional (defaults)
+        timeout: 5                 # optional (defaults): a number wins over auto
         start_methods: [...]       # optional (defaults)
+        check_points: {test_values: 2}   # optional, per exercise: partial credit (see below)
+        hidden_checks: grader/checks/hidden/check_ex03_queue.py   # optional: checks students never see
 
 A hint's ``causes`` are message keys of ``grader/i18n/en.yaml`` (``ex03.serialized``,
 ``diff.order``, ``hang.cause.full_pipe``...): the keys a failed check's feedback was built
@@ -30,6 +32,21 @@ report shows the first hint tied to the failure's cause, and no hint when none i
 syntax error, a missing file, a fault of the grader). A hint without ``causes`` is only
 shown by ``grade hint``. Version 1's ``hints: {en: [...], zh: [...]}`` (as many in each
 language) is still read, in both versions: hints without causes.
+
+``timeout``: the exercise's entry wins over ``defaults``, which win over the built-in
+``auto``; a number of seconds (at most 600) is the timeout, ``auto`` is measured from the
+reference solution on this machine (:mod:`grader.timeouts`: the factor, the floor, the
+cache, a copy without ``solutions/``). It is the only place a call's timeout is set.
+
+``points`` is what the exercise is worth when it scores all or nothing (every check passed
+under every start method). It gives partial credit instead when it has ``check_points``
+(even ``{}``) or a check carries ``@pytest.mark.points(n)``: each check then scores its
+points (``check_points`` first, then the marker, then 1) when it passed under every start
+method it ran under. ``check_points`` may name only checks of ``checks`` (this file is
+shipped to students). ``hidden_checks``: a second check file, its checks run and scored
+in the same sessions (it has no ``plan``: its checks read the calls of the plan of
+``checks``), never shown to students; ``grade export`` leaves it out. See
+:mod:`grader.declared`.
 
 Any problem is a :class:`ManifestError` naming the file, the line, the exercise and the
 field, never a traceback.
@@ -51,9 +68,11 @@ FORMAT_VERSIONS = (1, 2)  # the versions this grader reads
 MANIFEST_NAME = "exercises.yaml"
 START_METHODS = ("fork", "spawn", "forkserver")
 LANGUAGES = ("en", "zh")
-DEFAULTS: dict[str, Any] = {"timeout": 10.0, "points": 1, "start_methods": list(START_METHODS)}
+AUTO = "auto"  # timeout: measured from the reference solution (grader.timeouts); None in an Exercise
+DEFAULTS: dict[str, Any] = {"timeout": None, "points": 1, "start_methods": list(START_METHODS)}
 REQUIRED = ("id", "slug", "title", "module", "topic", "checks", "hints")
 OPTIONAL = tuple(DEFAULTS)
+SCORING = ("check_points", "hidden_checks")  # optional, per exercise only (grader.declared)
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 ID_PATTERN = re.compile(r"^exercise-(\d+)$")
@@ -107,8 +126,11 @@ class Exercise:
     checks: Path
     hints: tuple[Hint, ...]  # in the order `grade hint` shows them
     points: int
-    timeout: float
+    timeout: float | None  # seconds; None: auto (grader.timeouts resolves it)
+    timeout_from: str  # where it was set: "exercise" (its entry), "defaults", or "built-in" (auto)
     start_methods: tuple[str, ...]
+    check_points: tuple[tuple[str, int], ...] | None = None  # points per check name (None: not given)
+    hidden_checks: Path | None = None  # a second check file, every check of it hidden
 
     @property
     def file(self) -> str:
@@ -152,7 +174,8 @@ class Course:
 
     def by_checks(self, path: Path) -> Exercise | None:
         resolved = path.resolve()
-        return next((ex for ex in self.exercises if ex.checks.resolve() == resolved), None)
+        return next((ex for ex in self.exercises if ex.checks.resolve() == resolved
+                     or ex.hidden_checks is not None and ex.hidden_checks.resolve() == resolved), None)
 
     def select(self, name: str) -> Exercise | None:
         """Find an exercise by id (``exercise-3``), number (``3``) or slug (``queue``)."""
@@ -197,6 +220,7 @@ class _Loader:
         self.path = path
         self.root = root
         self.version = FORMAT_VERSION
+        self.timeout_from = "built-in"  # or "defaults", once they set a timeout
 
     def error(self, node: yaml.Node, message: str, exercise: str | None = None,
               field: str | None = None) -> ManifestError:
@@ -243,6 +267,8 @@ class _Loader:
                     raise self.error(key, f"unknown default '{name}' (expected one of {', '.join(DEFAULTS)})",
                                      field="defaults")
                 defaults[name] = self.optional(name, value, None)
+                if name == "timeout":
+                    self.timeout_from = "defaults"
         if "exercises" not in top:
             raise self.error(document, "missing 'exercises'", field="exercises")
         node = top["exercises"][1]
@@ -257,8 +283,9 @@ class _Loader:
         label = fields["id"][1].value if "id" in fields and isinstance(fields["id"][1], yaml.ScalarNode) \
             else f"#{position}"
         for name, (key, _) in fields.items():
-            if name not in REQUIRED + OPTIONAL:
-                raise self.error(key, f"unknown field '{name}' (expected one of {', '.join(REQUIRED + OPTIONAL)})",
+            if name not in REQUIRED + OPTIONAL + SCORING:
+                raise self.error(key, f"unknown field '{name}' (expected one of "
+                                 f"{', '.join(REQUIRED + OPTIONAL + SCORING)})",
                                  label, name)
         for name in REQUIRED:
             if name not in fields:
@@ -285,10 +312,11 @@ class _Loader:
         if not checks.is_file():
             raise self.error(checks_node, f"file not found: {checks}", label, "checks")
         # A missing exercises/ file is the student's, and graded as missing (grade reset
-        # restores it); the reference solution is the course's.
-        for folder in ("solutions",):
-            if not (self.root / folder / f"{module}.py").is_file():
-                raise self.error(fields["module"][1], f"file not found: {folder}/{module}.py", label, "module")
+        # restores it); the reference solution is the course's, where it has solutions/
+        # (a student copy, from grade export, has none).
+        solution = self.root / "solutions" / f"{module}.py"
+        if solution.parent.is_dir() and not solution.is_file():
+            raise self.error(fields["module"][1], f"file not found: solutions/{module}.py", label, "module")
         values = {name: self.optional(name, fields[name][1], label) if name in fields else defaults[name]
                   for name in OPTIONAL}
         return Exercise(
@@ -297,8 +325,33 @@ class _Loader:
             module=module, topic=self.scalar(fields["topic"][1], str, label, "topic"),
             checks=checks, hints=self.hints(fields["hints"][1], label),
             points=values["points"], timeout=values["timeout"],
+            timeout_from="exercise" if "timeout" in fields else self.timeout_from,
             start_methods=tuple(values["start_methods"]),
+            check_points=self.check_points(fields["check_points"][1], label) if "check_points" in fields else None,
+            hidden_checks=self.hidden_checks(fields["hidden_checks"][1], label, checks)
+            if "hidden_checks" in fields else None,
         )
+
+    def check_points(self, node: yaml.Node, label: str) -> tuple[tuple[str, int], ...]:
+        """``check_points: {test_name: 2, ...}``: points per check (grader.declared checks the names)."""
+        points = []
+        for name, (key, value) in self.mapping(node, "'check_points'", label, "check_points").items():
+            if not name.startswith("test_"):
+                raise self.error(key, f"'{name}' is not a check's name (test_...)", label, "check_points")
+            number = self.scalar(value, int, label, "check_points")
+            if number < 0:
+                raise self.error(value, "must not be negative", label, "check_points")
+            points.append((name, number))
+        return tuple(points)
+
+    def hidden_checks(self, node: yaml.Node, label: str, checks: Path) -> Path:
+        """``hidden_checks: grader/checks/hidden/check_....py``: a second check file, every check of it hidden."""
+        path = self.root / self.scalar(node, str, label, "hidden_checks")
+        if not path.is_file():
+            raise self.error(node, f"file not found: {path}", label, "hidden_checks")
+        if path.resolve() == checks.resolve():
+            raise self.error(node, "is the exercise's 'checks' file", label, "hidden_checks")
+        return path
 
     def optional(self, name: str, node: yaml.Node, label: str | None) -> Any:
         if name == "points":
@@ -307,6 +360,10 @@ class _Loader:
                 raise self.error(node, "must not be negative", label, name)
             return value
         if name == "timeout":
+            if isinstance(node, yaml.ScalarNode) and node.value == AUTO:
+                return None
+            if isinstance(node, yaml.ScalarNode) and isinstance(_CONSTRUCTOR.construct_object(node), str):
+                raise self.error(node, f"must be a number of seconds or '{AUTO}', not {node.value!r}", label, name)
             value = self.scalar(node, float, label, name)
             if not 0 < value <= 600:
                 raise self.error(node, "must be between 0 and 600 seconds", label, name)

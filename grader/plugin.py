@@ -15,6 +15,12 @@ every test of that exercise and start method reads the same result.
 Each test's verdict data is attached to its report as the user property ``grade``: its
 status, message and output, and the causes of a failure (catalogue keys, most telling
 first: the runner picks the hint tied to them).
+
+The markers of scoring, ``@pytest.mark.points(n)`` and ``@pytest.mark.hidden``, are
+registered here (:data:`grader.declared.MARKERS`) and read by :mod:`grader.declared`,
+from the check files, before the run. Under ``-j`` an exercise's checks, those of its
+``hidden_checks`` file included, all go to one worker (:func:`pytest_xdist_make_scheduler`),
+which runs the exercise's sessions once.
 """
 
 from __future__ import annotations
@@ -27,10 +33,12 @@ from pathlib import Path
 import pytest
 
 from grader.check import CheckFailed, Run
+from grader.declared import MARKERS
 from grader.i18n import resolve_language, text
 from grader.manifest import Course, Exercise, find_course_root, load_course
 from grader.results import Status
 from grader.scheduler import Scheduler
+from grader.timeouts import upper_bound
 
 OUTER_TIMEOUT_MARGIN_S = 30.0
 
@@ -67,6 +75,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    for marker, meaning in MARKERS.items():
+        config.addinivalue_line("markers", f"{marker}: {meaning}")
     root = find_course_root(Path(str(config.rootpath)))
     if root is None:
         raise pytest.UsageError("no exercises.yaml found: run inside the course repository")
@@ -91,6 +101,25 @@ def _exercise_of(node: pytest.Item) -> Exercise | None:
     return node.config.stash[state_key].exercise_of(node.path)
 
 
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """``--dist loadfile``, with an exercise's check file and its hidden checks file as one
+    scope: one worker runs both, and the exercise's sessions once (not once per file)."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    state = config.stash[state_key]
+
+    class ByExercise(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            exercise = state.exercise_of(config.rootpath / path)
+            return exercise.id if exercise is not None else path
+
+    return ByExercise(config, log)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "run" not in metafunc.fixturenames:
         return
@@ -107,7 +136,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         exercise = state.exercise_of(item.path)
         if exercise is not None:
-            budget = exercise.timeout * 20 + OUTER_TIMEOUT_MARGIN_S
+            budget = upper_bound(exercise) * 20 + OUTER_TIMEOUT_MARGIN_S
             item.add_marker(pytest.mark.timeout(budget, method="signal"))
 
 
@@ -135,7 +164,8 @@ def run(request: pytest.FixtureRequest, start_method: str) -> Run:
     key = (exercise.id, start_method)
     if key not in state.runs:
         session = state.scheduler.result(exercise, start_method)
-        state.runs[key] = Run(exercise, start_method, session, state.language)
+        state.runs[key] = Run(exercise, start_method, session, state.language,
+                              timeout=state.scheduler.timeout(exercise))  # resolved by now
     state.runs[key].read = []  # the calls this check looks at (their output goes with its verdict)
     state.runs[key].reject_broken_session()
     return state.runs[key]

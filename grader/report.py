@@ -1,4 +1,8 @@
-"""Render a :class:`~grader.results.Report` for people (text) or programs (JSON)."""
+"""Render a :class:`~grader.results.Report` for people (text) or programs (JSON).
+
+Every renderer shows what students may see (:meth:`~grader.results.Report.for_students`:
+hidden checks only counted) unless told ``teacher=True`` (``grade --teacher``).
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,20 @@ import json
 from dataclasses import dataclass
 
 from grader.i18n import text
-from grader.results import CheckResult, ExerciseResult, Report, Status
+from grader.results import CheckResult, ExerciseResult, HiddenChecks, Report, Status
 from grader.timeline import draw
 
 MARKS = {Status.PASSED: "✓", Status.FAILED: "✗", Status.TIMEOUT: "⧗", Status.ERROR: "!"}
 OUTPUT_LINES = 15
 
 
-def render_json(report: Report) -> str:
-    return json.dumps(report.to_json(), ensure_ascii=False, indent=2)
+def render_json(report: Report, teacher: bool = False) -> str:
+    return json.dumps(_view(report, teacher).to_json(), ensure_ascii=False, indent=2)
+
+
+def _view(report: Report, teacher: bool) -> Report:
+    """The report as its reader may see it: all of it for a teacher, else the students' view."""
+    return report if teacher else report.for_students()
 
 
 @dataclass(frozen=True)
@@ -28,11 +37,12 @@ class Line:
 STYLES = {Status.PASSED: "green", Status.FAILED: "red", Status.TIMEOUT: "yellow", Status.ERROR: "magenta"}
 
 
-def render_text(report: Report, language: str) -> str:
-    return "\n".join(line.text for line in render_lines(report, language)) + "\n"
+def render_text(report: Report, language: str, teacher: bool = False) -> str:
+    return "\n".join(line.text for line in render_lines(report, language, teacher)) + "\n"
 
 
-def render_lines(report: Report, language: str) -> list[Line]:
+def render_lines(report: Report, language: str, teacher: bool = False) -> list[Line]:
+    report = _view(report, teacher)
     lines: list[Line] = []
     for result in report.exercises:
         lines += _exercise_block(result, language)
@@ -57,7 +67,9 @@ def _exercise_block(result: ExerciseResult, language: str) -> list[Line]:
         shown = group + [check for variant in variants for check in variant]
         names = ", ".join(dict.fromkeys(check.name for check in group))
         methods = ", ".join(dict.fromkeys(check.start_method for check in shown if check.start_method))
-        lines.append(Line(f"  {MARKS[first.status]} {names}" + (f" [{methods}]" if methods else ""),
+        lines.append(Line(f"  {MARKS[first.status]} {names}" + (f" [{methods}]" if methods else "")
+                          + _worth(result, group, language)
+                          + ("  " + text("report.hidden_tag", language) if first.hidden else ""),
                           STYLES[first.status]))
         if first.message:
             lines += _indented(first.message, "      ")
@@ -73,9 +85,33 @@ def _exercise_block(result: ExerciseResult, language: str) -> list[Line]:
         if first.status is not Status.PASSED and first.output.strip():
             lines.append(Line("      " + text("report.output", language), "dim"))
             lines += _indented(_tail(first.output, language), "        | ", "dim", every_line=True)
+    if result.withheld is not None:
+        lines.append(_withheld(result.withheld, result.partial_credit, language))
     if result.hint:
         lines.append(Line("  " + text("report.hint", language, hint=result.hint), "cyan"))
     return lines
+
+
+def _worth(result: ExerciseResult, group: list[CheckResult], language: str) -> str:
+    """What the checks of a line are worth, under partial credit: "  · 2 points", "  · 2 + 1 points"."""
+    if not result.partial_credit:
+        return ""
+    worth = [result.points_of(name) for name in dict.fromkeys(check.name for check in group)]
+    key = "report.point" if worth == [1] else "report.points"
+    return "  · " + text(key, language, points=" + ".join(map(str, worth)))
+
+
+def _withheld(hidden: HiddenChecks, partial_credit: bool, language: str) -> Line:
+    """The one line a student sees of an exercise's hidden checks: how many did not pass,
+    and the points they cost."""
+    if not hidden.failed:
+        return Line(f"  {MARKS[Status.PASSED]} " + text("report.hidden_passed", language, total=hidden.total),
+                    STYLES[Status.PASSED])
+    said = text("report.hidden_error" if hidden.error else "report.hidden_failed", language,
+                failed=hidden.failed, total=hidden.total)
+    if partial_credit:
+        said += " " + text("report.hidden_lost", language, lost=hidden.points - hidden.earned, points=hidden.points)
+    return Line(f"  {MARKS[hidden.status]} {said}", STYLES[hidden.status])
 
 
 def _indented(block: str, prefix: str, style: str = "", every_line: bool = False) -> list[Line]:
@@ -104,10 +140,11 @@ def _merge_variants(groups: list[list[CheckResult]]) -> list[tuple[list[CheckRes
 
 def _group(checks: list[CheckResult]) -> list[list[CheckResult]]:
     """Checks that ended the same way (status and message) are shown once, together:
-    the same check under several start methods, or several checks failing for one reason."""
-    groups: dict[tuple[Status, str, str], list[CheckResult]] = {}
+    the same check under several start methods, or several checks failing for one reason
+    (never a hidden check with a visible one)."""
+    groups: dict[tuple[Status, str, str, bool], list[CheckResult]] = {}
     for check in checks:
-        key = (check.status, check.message, "" if check.message else check.name)
+        key = (check.status, check.message, "" if check.message else check.name, check.hidden)
         groups.setdefault(key, []).append(check)
     return list(groups.values())
 

@@ -1,11 +1,15 @@
 """Results of a grading run: plain dataclasses and a :class:`Status` enum.
 
 They are what every output format is made from; ``to_json`` gives the ``grade/1``
-schema documented in the README.
+schema documented in the README. The model is complete: hidden checks are in it like
+any other (``hidden``). What students may see of it is :meth:`Report.for_students`, the
+one place hidden checks are taken out (replaced by counts): every student-facing
+renderer calls it, only ``grade --teacher`` renders the model as it is.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -28,29 +32,61 @@ class CheckResult:
     output: str = ""
     duration_s: float = 0.0
     timeline: dict | None = None  # what the processes did in the call that failed (grader.timeline)
+    points: int | None = None  # what it is worth when its exercise gives partial credit (None: all or nothing)
+    hidden: bool = False  # never shown to students (Report.for_students)
 
     def to_json(self) -> dict:
         return {"name": self.name, "start_method": self.start_method, "status": self.status.value,
                 "message": self.message, "output": self.output, "duration_s": round(self.duration_s, 3),
-                "timeline": self.timeline}
+                "timeline": self.timeline, "points": self.points, "hidden": self.hidden}
+
+
+@dataclass(frozen=True)
+class HiddenChecks:
+    """What students are told of an exercise's hidden checks: how many there are, how many
+    did not pass, the points they are worth and earned (0 unless partial credit), and
+    whether one could not be graded. Never a name, message, output or timeline."""
+
+    total: int
+    failed: int
+    points: int = 0
+    earned: int = 0
+    error: bool = False  # a fault of the grader or of the course, not the student's
+
+    @property
+    def status(self) -> Status:
+        """Error, failed or passed: a hidden timeout counts as failed (its kind is a clue)."""
+        return Status.ERROR if self.error else Status.FAILED if self.failed else Status.PASSED
+
+    def to_json(self) -> dict:
+        return {"total": self.total, "failed": self.failed, "points": self.points,
+                "points_lost": self.points - self.earned}
 
 
 @dataclass
 class ExerciseResult:
+    """One exercise's grading. All or nothing (the default), it scores ``max_score`` (its
+    ``points``) when it passed; with ``partial_credit``, each check scores its points when
+    it passed under every start method it ran under, and ``max_score`` is their sum."""
+
     id: str
     slug: str
     title: str
     max_score: int
     checks: list[CheckResult] = field(default_factory=list)
     problem: str = ""  # why the exercise could not be graded (status error)
-    hint: str = ""  # the exercise's hint for the cause of its failure ('' when none explains it)
+    hint: str = ""  # the hint for the cause of its visible checks' failure ('' when none explains it)
     duration_s: float = 0.0
+    partial_credit: bool = False
+    withheld: HiddenChecks | None = None  # in a student's view: what stands for the hidden checks taken out
 
     @property
     def status(self) -> Status:
         if self.problem:
             return Status.ERROR
         statuses = {check.status for check in self.checks}
+        if self.withheld is not None:
+            statuses.add(self.withheld.status)
         if not statuses:
             return Status.ERROR
         for status in (Status.ERROR, Status.TIMEOUT, Status.FAILED):
@@ -60,12 +96,53 @@ class ExerciseResult:
 
     @property
     def score(self) -> int:
-        return self.max_score if self.status is Status.PASSED else 0
+        if not self.partial_credit:
+            return self.max_score if self.status is Status.PASSED else 0
+        if self.problem:
+            return 0
+        earned = sum(self.points_of(name) for name, passed in self.passed().items() if passed)
+        return earned + (self.withheld.earned if self.withheld is not None else 0)
+
+    def passed(self, hidden: bool | None = None) -> dict[str, bool]:
+        """Per check name (only the hidden or the visible ones, when ``hidden`` says): whether
+        it passed under every start method it ran under."""
+        verdicts: dict[str, bool] = {}
+        for check in self.checks:
+            if hidden is None or check.hidden == hidden:
+                verdicts[check.name] = verdicts.get(check.name, True) and check.status is Status.PASSED
+        return verdicts
+
+    def points_of(self, name: str) -> int:
+        """What the check ``name`` is worth (0 when the exercise scores all or nothing)."""
+        return next((check.points or 0 for check in self.checks if check.name == name), 0)
+
+    def hidden_checks(self) -> HiddenChecks | None:
+        """The hidden checks, counted (None when the exercise has none)."""
+        if self.withheld is not None:
+            return self.withheld
+        passed = self.passed(hidden=True)
+        if not passed:
+            return None
+        return HiddenChecks(total=len(passed), failed=sum(not ok for ok in passed.values()),
+                            points=sum(self.points_of(name) for name in passed),
+                            earned=sum(self.points_of(name) for name, ok in passed.items() if ok),
+                            error=any(check.hidden and check.status is Status.ERROR for check in self.checks))
+
+    def for_students(self) -> ExerciseResult:
+        """This result without its hidden checks, counted in :attr:`withheld` instead: the
+        same score, and the same status except that a hidden timeout shows as a failure."""
+        if not any(check.hidden for check in self.checks):
+            return self
+        return dataclasses.replace(self, checks=[check for check in self.checks if not check.hidden],
+                                   withheld=self.hidden_checks())
 
     def to_json(self) -> dict:
+        hidden = self.hidden_checks()
         return {"id": self.id, "slug": self.slug, "status": self.status.value, "score": self.score,
-                "max_score": self.max_score, "duration_s": round(self.duration_s, 3),
-                "message": self.problem, "hint": self.hint, "checks": [check.to_json() for check in self.checks]}
+                "max_score": self.max_score, "partial_credit": self.partial_credit,
+                "duration_s": round(self.duration_s, 3), "message": self.problem, "hint": self.hint,
+                "checks": [check.to_json() for check in self.checks],
+                "hidden_checks": hidden.to_json() if hidden is not None else None}
 
 
 @dataclass
@@ -73,6 +150,7 @@ class Report:
     exercises: list[ExerciseResult]
     seed: int | None = None  # the inputs' seed: ``--seed`` reproduces the run
     interrupted: bool = False  # stopped by Ctrl-C: what was not graded says so
+    redacted: bool = False  # made by for_students(): no hidden check in it
 
     @property
     def status(self) -> Status:
@@ -86,6 +164,11 @@ class Report:
     def max_score(self) -> int:
         return sum(e.max_score for e in self.exercises)
 
+    def for_students(self) -> Report:
+        """What a student may see: every exercise without its hidden checks (counted instead)."""
+        return dataclasses.replace(self, exercises=[e.for_students() for e in self.exercises], redacted=True)
+
     def to_json(self) -> dict:
-        return {"schema": SCHEMA, "status": self.status.value, "score": self.score,
-                "max_score": self.max_score, "seed": self.seed, "exercises": [e.to_json() for e in self.exercises]}
+        return {"schema": SCHEMA, "view": "student" if self.redacted else "teacher", "status": self.status.value,
+                "score": self.score, "max_score": self.max_score, "seed": self.seed,
+                "exercises": [e.to_json() for e in self.exercises]}

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from grader.declared import CheckTable, declare
 from grader.i18n import resolve_language, text
 from grader.manifest import Course, Exercise, load_course
 from grader.results import CheckResult, ExerciseResult, Report, Status
@@ -59,25 +60,30 @@ class Options:
     jobs: int = 1
     seed: int | None = None
     language: str | None = None
+    teacher: bool = False  # the observer may name hidden checks (grade --teacher)
 
 
 def run(options: Options, observer: Observer | None = None) -> Report:
+    """Grade the selection: the complete results, hidden checks included (a renderer
+    shows students :meth:`Report.for_students`)."""
     course = load_course(options.course_root)
     language = resolve_language(options.language)
     exercises = select(course, options.selection, options.submission)
     _check_start_methods(exercises, options.start_methods)
-    results = {ex.id: ExerciseResult(ex.id, ex.slug, ex.title.get(language), ex.points) for ex in exercises}
+    tables = {ex.id: declare(ex) for ex in exercises}
+    results = {ex.id: ExerciseResult(ex.id, ex.slug, ex.title.get(language), tables[ex.id].max_score(ex),
+                                     partial_credit=tables[ex.id].partial_credit) for ex in exercises}
     submissions = {}
     for exercise in exercises:
         path = submission_path(course, exercise, options)
-        problem = _unreadable(path, exercise, language)
+        problem = tables[exercise.id].problem or _unreadable(path, exercise, language)
         if problem:
             results[exercise.id].problem = problem
         else:
             submissions[exercise] = path
     seed = options.seed if options.seed is not None else random.randrange(2**32)
-    interrupted = bool(submissions) and _run_checks(course, submissions, options, language, results, seed,
-                                                            observer)
+    interrupted = bool(submissions) and _run_checks(course, submissions, options, language, results, tables,
+                                                            seed, observer)
     return Report([results[ex.id] for ex in exercises], seed=seed, interrupted=interrupted)
 
 
@@ -168,12 +174,22 @@ class _XdistCollection:
 
 
 class _Collector:
-    """Receives every test report (from this process or from xdist workers)."""
+    """Receives every test report (from this process or from xdist workers).
 
-    def __init__(self, course: Course, results: dict[str, ExerciseResult], observer: Observer | None) -> None:
+    Each check's points and whether it is hidden come from the exercise's
+    :class:`~grader.declared.CheckTable`. The observer (the live line, which students
+    see) is never told a hidden check's name or result unless ``teacher``; a hidden
+    check's failure causes choose no hint (the hint would tell what it checks).
+    """
+
+    def __init__(self, course: Course, results: dict[str, ExerciseResult], tables: dict[str, CheckTable],
+                 observer: Observer | None, language: str, teacher: bool = False) -> None:
         self.course = course
         self.results = results
+        self.tables = tables
         self.observer = observer
+        self.language = language
+        self.teacher = teacher
         self.internal_errors: list[str] = []
         self.sandbox_s: dict[str, float] = {}  # per exercise: its longest sandbox session
         self.windows: dict[str, tuple[float, float]] = {}  # per exercise: from its first session's start to its last's end
@@ -205,7 +221,24 @@ class _Collector:
         result = self._result_for(nodeid.split("::")[0])
         if self.observer is not None and result is not None:
             name, _, method = nodeid.split("::")[-1].partition("[")
-            self.observer.check_started(result.id, name, method.rstrip("]") or None)
+            self.observer.check_started(result.id, self._shown(name, self.tables[result.id].hidden(name)),
+                                        method.rstrip("]") or None)
+
+    def _shown(self, name: str, hidden: bool) -> str:
+        """The name the observer may show of a check."""
+        return text("live.hidden_check", self.language) if hidden and not self.teacher else name
+
+    def _check(self, exercise_id: str, name: str, **fields: object) -> CheckResult:
+        """A check's result, with its points and hidden flag as declared."""
+        table = self.tables[exercise_id]
+        return CheckResult(name=name, points=table.worth(name), hidden=table.hidden(name), **fields)
+
+    def _add(self, result: ExerciseResult, check: CheckResult) -> None:
+        result.checks.append(check)
+        if self.observer is not None:
+            shown = check if self.teacher or not check.hidden else CheckResult(
+                self._shown(check.name, True), check.start_method, check.status, hidden=True)
+            self.observer.check_finished(result.id, shown)
 
     def add_missing(self, language: str) -> None:
         """A check collected but never graded (a crashed worker, a lost report) is an
@@ -213,8 +246,8 @@ class _Collector:
         for exercise_id, node_ids in self.expected.items():
             for node_id in sorted(node_ids - self.graded):
                 name, _, method = node_id.split("::")[-1].partition("[")
-                self.results[exercise_id].checks.append(CheckResult(
-                    name=name, start_method=method.rstrip("]") or None, status=Status.ERROR,
+                self.results[exercise_id].checks.append(self._check(
+                    exercise_id, name, start_method=method.rstrip("]") or None, status=Status.ERROR,
                     message=text("grader.check_missing", language)))
 
     def choose_hints(self, language: str) -> None:
@@ -239,7 +272,8 @@ class _Collector:
             if name == "grade" and report.nodeid not in self.graded:
                 self.graded.add(report.nodeid)
                 verdict = json.loads(value)
-                self.causes.setdefault(result.id, []).extend(verdict.get("causes", []))
+                if not self.tables[result.id].hidden(verdict["check"]):
+                    self.causes.setdefault(result.id, []).extend(verdict.get("causes", []))
                 session_s = float(verdict.get("session_s", 0.0))
                 self.sandbox_s[result.id] = max(self.sandbox_s.get(result.id, 0.0), session_s)
                 self.evaluation_s[result.id] = self.evaluation_s.get(result.id, 0.0) + report.duration
@@ -250,38 +284,52 @@ class _Collector:
                 sessions = self.windows[result.id][1] - self.windows[result.id][0] if result.id in self.windows \
                     else self.sandbox_s[result.id]
                 result.duration_s = sessions + self.evaluation_s[result.id]
-                result.checks.append(CheckResult(
-                    name=verdict["check"], start_method=verdict["start_method"],
+                self._add(result, self._check(
+                    result.id, verdict["check"], start_method=verdict["start_method"],
                     status=Status(verdict["status"]), message=verdict["message"],
                     output=verdict["output"], duration_s=session_s + report.duration,
                     timeline=verdict.get("timeline")))
-                if self.observer is not None:
-                    self.observer.check_finished(result.id, result.checks[-1])
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """A check file that cannot be loaded: the exercise is not graded; its hidden checks
+        file, a hidden check in error (what is wrong with it would tell what it checks)."""
         if report.failed:
             result = self._result_for(report.fspath)
-            if result is not None:
+            exercise = self.by_path.get(report.fspath)
+            if result is not None and exercise is not None and exercise.hidden_checks is not None \
+                    and exercise.hidden_checks.resolve() == (self.course.root / report.fspath).resolve():
+                self._add(result, CheckResult(exercise.hidden_checks.name, None, Status.ERROR, hidden=True,
+                                              message=f"the hidden checks could not be loaded:\n"
+                                                      f"{report.longreprtext[-2000:]}"))
+            elif result is not None:
                 result.problem = f"the checks of this exercise could not be loaded:\n{report.longreprtext[-2000:]}"
             else:
                 self.internal_errors.append(report.longreprtext[-2000:])
 
 
-def _run_checks(course: Course, submissions: dict[Exercise, Path], options: Options,
-                language: str, results: dict[str, ExerciseResult], seed: int, observer: Observer | None) -> bool:
+def _run_checks(course: Course, submissions: dict[Exercise, Path], options: Options, language: str,
+                results: dict[str, ExerciseResult], tables: dict[str, CheckTable], seed: int,
+                observer: Observer | None) -> bool:
     """Grade ``submissions`` into ``results``; True if the run was interrupted (Ctrl-C),
     in which case every session has been stopped and cleaned up."""
     plugins: list[Scheduler] = []
-    args = [str(ex.checks) for ex in submissions]
+    args = [str(path) for ex in submissions for path in (ex.checks, ex.hidden_checks) if path is not None]
+    # pytest's own log (quoted only when the grader fails) names no check: without its
+    # summary, no failure, error or warning of a check (hidden ones included) is in it.
+    # A misspelt marker (@pytest.mark.pionts) is an error, not a check scored all or nothing.
     args += ["-c", str(PYTEST_INI), "--rootdir", str(course.root), "-p", "grader.plugin",
-             "-p", "pytest_timeout", "--grade-lang", language, "--grade-seed", str(seed)]
+             "-p", "pytest_timeout", "--no-summary", "--strict-markers",
+             # sys-level capture only: the live line writes to the terminal's file descriptor
+             # while a check waits for its sessions, which fd-level capture would swallow.
+             "--capture=sys",
+             "--grade-lang", language, "--grade-seed", str(seed)]
     for exercise, path in submissions.items():
         args += ["--grade-submission", f"{exercise.module}={path.resolve()}"]
     for method in options.start_methods:
         args += ["--grade-start-method", method]
     if options.jobs > 1:
         args += ["-p", "xdist.plugin", "-n", str(options.jobs), "--dist", "loadfile"]
-    collector = _Collector(course, results, observer)
+    collector = _Collector(course, results, tables, observer, language, options.teacher)
     log = io.StringIO()
     interrupted = True  # until pytest says otherwise: any exception on the way stops every session
     code = 2

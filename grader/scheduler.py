@@ -25,6 +25,12 @@ calls of its own for this reason). Those held calls run in a session of their ow
 each start method, beside other sessions like any plan's; the timed calls run alone,
 after them, and the two sessions' outcomes are read as one.
 
+A call's timeout is the exercise's (:mod:`grader.timeouts`: a number of ``exercises.yaml``,
+or ``auto``). When ``auto`` needs the reference solution measured first (the first time
+the exercise is graded on this machine), the exercise's sessions are opened by their own
+threads, the first of them measuring while the others wait: the caller, and the sessions
+of other exercises, go on meanwhile.
+
 When a call outlives its timeout, the calls after it cannot run in that session (its
 worker was stopped): they run in a fresh session of the same plan, once. If a call
 hangs there too, the calls after that one are not run (a hanging submission costs at
@@ -34,19 +40,19 @@ most two timeouts per start method, never a loop).
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
-import random
+import functools
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from grader.check import Plan
+from grader.check import Plan, load_plan
+from grader.excerpt import TailExcerpt
 from grader.manifest import Course, Exercise
 from grader.sandbox import SessionResult, SessionSpec
-from grader.excerpt import TailExcerpt
 from grader.sandbox.session import RunningSession
+from grader.timeouts import Timeout, Timeouts
 
 RERUNS = 1  # fresh sessions for the calls after a timeout, per session
 LOOKAHEAD_SESSIONS = 3  # the next exercise starts when no more than this many sessions run
@@ -56,12 +62,14 @@ LOOKAHEAD_SESSIONS = 3  # the next exercise starts when no more than this many s
 class _Collected:
     """A session and the thread that collects its result the moment it ends (then, after
     a timeout, runs the calls that did not run in a fresh session, :data:`RERUNS` times
-    at most). With ``after``, the session starts only once those have ended."""
+    at most). With ``after``, the session starts only once those have ended; with
+    ``timeout``, its thread first learns the calls' timeout from it."""
 
     spec: SessionSpec
     language: str
     after: list[_Collected] = field(default_factory=list)
     deferred: bool = False  # opened by its own thread (started ahead: a failure shows when it is read)
+    timeout: Callable[[], Timeout] | None = None  # the timeout, when it is not known yet (measured)
     on_end: Callable[[], None] | None = None  # told (in the collecting thread) when it has ended
     session: RunningSession | None = None
     outcome: SessionResult | None = None
@@ -73,7 +81,8 @@ class _Collected:
     thread: threading.Thread | None = None
 
     def start(self) -> _Collected:
-        if not self.after and not self.deferred:  # at once, in the caller: a failure to start is the caller's to see
+        if not self.after and not self.deferred and self.timeout is None:
+            # at once, in the caller: a failure to start is the caller's to see
             self._open(self.spec)
         self.thread = threading.Thread(target=self._collect, name=f"grade-session-{self.spec.module}", daemon=True)
         self.thread.start()
@@ -93,6 +102,8 @@ class _Collected:
         try:
             for other in self.after:
                 other.wait()
+            if self.timeout is not None:
+                self.spec = dataclasses.replace(self.spec, timeout_s=self.timeout().seconds)
             if self.session is None and not self._open(self.spec):
                 raise RuntimeError("the run was stopped before this session started")
             result = self.session.result()
@@ -192,7 +203,8 @@ class _Split:
         outcomes = {call.name: next(r.outcomes[call.name] for r in results if call.name in r.outcomes)
                     for call in self.spec.calls}
         return SessionResult(
-            self.spec, outcomes, results[0].worker_pid, sum(r.duration_s for r in results),
+            dataclasses.replace(self.spec, timeout_s=results[0].spec.timeout_s), outcomes, results[0].worker_pid,
+            sum(r.duration_s for r in results),
             error=next((r.error for r in results if r.error), ""),
             tampering=[t for r in results for t in r.tampering], oom_kills=sum(r.oom_kills for r in results),
             incomplete=[pid for r in results for pid in r.incomplete])
@@ -206,6 +218,7 @@ class Scheduler:
     seed: int
     order: list[Exercise] = field(default_factory=list)
     language: str = "en"
+    timeouts: Timeouts | None = None  # default: the course's, resolved by this scheduler
     _running: dict[tuple[str, str], _Collected | _Split] = field(default_factory=dict)
     _done: dict[tuple[str, str], SessionResult] = field(default_factory=dict)
     _windows: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
@@ -215,16 +228,20 @@ class Scheduler:
     _closed: bool = False
     _lock: threading.RLock = field(default_factory=threading.RLock)  # sessions end in their own threads
 
+    def __post_init__(self) -> None:
+        if self.timeouts is None:
+            self.timeouts = Timeouts(self.course)
+
+    def timeout(self, exercise: Exercise) -> Timeout:
+        """The timeout of the exercise's calls (measuring the reference solution if it must)."""
+        return self.timeouts.resolve(exercise)
+
     def methods(self, exercise: Exercise) -> list[str]:
         """The exercise's start methods, restricted to the ones asked for."""
         return [m for m in exercise.start_methods if not self.start_methods or m in self.start_methods]
 
     def plan(self, exercise: Exercise) -> Plan:
-        spec = importlib.util.spec_from_file_location(f"_grade_plan_{exercise.module}", exercise.checks)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module.plan(random.Random(f"{self.seed}:{exercise.id}"))
+        return load_plan(exercise, f"{self.seed}:{exercise.id}")
 
     def start(self, exercise: Exercise) -> None:
         """Start the sessions of every start method of ``exercise`` (once), and the next
@@ -262,9 +279,12 @@ class Scheduler:
         self._started.add(exercise.id)
         plan = self.plan(exercise)
         submission = self.submissions.get(exercise.module, self.course.path_of(exercise))
+        known = self.timeouts.known(exercise)
+        # Unknown: the sessions' threads resolve it (one measures the reference, the others wait).
+        timeout = None if known is not None else functools.partial(self.timeouts.resolve, exercise)
         specs = {method: SessionSpec(
             module=exercise.module, submission=submission, start_method=method,
-            calls=tuple(plan.calls), timeout_s=plan.timeout_s or exercise.timeout,
+            calls=tuple(plan.calls), timeout_s=known.seconds if known is not None else 0.0,
             traced=plan.traced, align=plan.align, order=plan.order,
         ) for method in self.methods(exercise)}
         held = _held(plan) if plan.timed else set()
@@ -274,7 +294,7 @@ class Scheduler:
         parts: dict[str, _Collected] = {}
         for method, spec in (specs.items() if split else ()):
             part = dataclasses.replace(spec, calls=tuple(call for call in spec.calls if call.name in held))
-            parts[method] = self._session(part, list(self._timed), deferred)
+            parts[method] = self._session(part, list(self._timed), deferred, timeout)
             self._running[exercise.id, f"{method} (held)"] = parts[method]  # closed with the rest, whatever happens
         # A timed plan's (timed) sessions wait for every session running, the held ones
         # included, then for each other; any other waits for the sessions of a timed plan
@@ -284,19 +304,21 @@ class Scheduler:
         for method, spec in specs.items():
             if split:
                 alone = dataclasses.replace(spec, calls=tuple(call for call in spec.calls if call.name not in held))
-                session = self._session(alone, after + timed, deferred)
+                session = self._session(alone, after + timed, deferred, timeout)
                 self._running[exercise.id, method] = _Split(spec, (parts[method], session))
                 del self._running[exercise.id, f"{method} (held)"]
             else:
-                session = self._session(spec, after + timed, deferred)
+                session = self._session(spec, after + timed, deferred, timeout)
                 self._running[exercise.id, method] = session
             if plan.timed:
                 timed.append(session)
         if plan.timed:
             self._timed = timed
 
-    def _session(self, spec: SessionSpec, after: list, deferred: bool) -> _Collected:
-        collected = _Collected(spec, self.language, after=after, deferred=deferred, on_end=self._session_ended)
+    def _session(self, spec: SessionSpec, after: list, deferred: bool,
+                 timeout: Callable[[], Timeout] | None) -> _Collected:
+        collected = _Collected(spec, self.language, after=after, deferred=deferred, timeout=timeout,
+                               on_end=self._session_ended)
         collected.start()
         return collected
 
@@ -330,6 +352,7 @@ class Scheduler:
             self._closed = True  # nothing starts from now on
             running, self._running = list(self._running.values()), {}
         if abort:
+            self.timeouts.stop()
             for session in running:
                 session.kill()
         errors = []

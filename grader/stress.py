@@ -4,6 +4,10 @@ verdicts, so a race that bites only sometimes is seen (and a flaky check is caug
 Each run draws new inputs (its own seed, shown for every failure so that ``--seed``
 gives it back). The runs are sequential: run at the same time on a small machine they
 would change the timing they are meant to sample.
+
+Students see an exercise's hidden checks as one line, "(hidden checks)", failed in a run
+when any of them failed (:meth:`~grader.results.Report.for_students`); teachers
+(``--teacher``) see each of them.
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ import dataclasses
 import random
 from dataclasses import dataclass, field
 
-from grader.i18n import text
+from grader.i18n import columns, fit, text
 from grader.report import STYLES, Line
 from grader.results import Report, Status
 from grader.runner import Observer, Options, run
 
 MAX_SEEDS_SHOWN = 5
+EXERCISE = "(exercise)"  # the tally of an exercise that could not be graded at all
+HIDDEN = "(hidden checks)"  # the tally of an exercise's hidden checks, all together (students' view)
 
 
 @dataclass
@@ -28,6 +34,7 @@ class Tally:
     exercise_id: str
     name: str
     start_method: str | None
+    hidden: bool = False
     verdicts: collections.Counter = field(default_factory=collections.Counter)  # Status -> runs
     failing_seeds: list[int] = field(default_factory=list)
 
@@ -46,7 +53,8 @@ class Tally:
 
     def to_json(self) -> dict:
         return {"exercise": self.exercise_id, "name": self.name, "start_method": self.start_method,
-                "runs": self.runs, "verdicts": {status.value: count for status, count in self.verdicts.items()},
+                "hidden": self.hidden, "runs": self.runs,
+                "verdicts": {status.value: count for status, count in self.verdicts.items()},
                 "failing_seeds": self.failing_seeds}
 
 
@@ -69,7 +77,8 @@ class StressReport:
 
 def stress(options: Options, runs: int, observer: Observer | None = None) -> StressReport:
     """Grade ``options``'s selection ``runs`` times, each with a new seed (``options.seed``,
-    when given, seeds the seeds: the same command gives the same runs)."""
+    when given, seeds the seeds: the same command gives the same runs). The tallies are
+    what students may see unless ``options.teacher``; the reports are complete."""
     seeds = random.Random(options.seed).sample(range(2**32), runs) if options.seed is not None else \
         [random.randrange(2**32) for _ in range(runs)]
     tallies: dict[tuple[str, str, str | None], Tally] = {}
@@ -79,17 +88,17 @@ def stress(options: Options, runs: int, observer: Observer | None = None) -> Str
         if report.interrupted:
             return StressReport(len(reports), list(tallies.values()), reports, interrupted=True)
         reports.append(report)
-        for exercise in report.exercises:
+        for exercise in (report if options.teacher else report.for_students()).exercises:
+            verdicts = [((exercise.id, check.name, check.start_method), check.hidden, check.status)
+                        for check in exercise.checks]
             if exercise.problem:  # not graded at all: counted as one verdict of the exercise
-                key = (exercise.id, "(exercise)", None)
-                tally = tallies.setdefault(key, Tally(*key))
-                tally.verdicts[exercise.status] += 1
-                tally.failing_seeds.append(seed)
-            for check in exercise.checks:
-                key = (exercise.id, check.name, check.start_method)
-                tally = tallies.setdefault(key, Tally(*key))
-                tally.verdicts[check.status] += 1
-                if check.status is not Status.PASSED:
+                verdicts.insert(0, ((exercise.id, EXERCISE, None), False, exercise.status))
+            if exercise.withheld is not None:  # a student's view: the hidden checks as one
+                verdicts.append(((exercise.id, HIDDEN, None), True, exercise.withheld.status))
+            for key, hidden, status in verdicts:
+                tally = tallies.setdefault(key, Tally(*key, hidden=hidden))
+                tally.verdicts[status] += 1
+                if status is not Status.PASSED:
                     tally.failing_seeds.append(seed)
     return StressReport(runs, list(tallies.values()), reports)
 
@@ -97,7 +106,7 @@ def stress(options: Options, runs: int, observer: Observer | None = None) -> Str
 def render(result: StressReport, language: str) -> list[Line]:
     """One line per check and start method: how many runs passed, and the seeds of failures."""
     lines = [Line(text("stress.title", language, runs=result.runs), "bold")]
-    width = max((len(_name(tally)) for tally in result.tallies), default=0)
+    width = max((columns(_name(tally, language)) for tally in result.tallies), default=0)
     exercise = None
     for tally in result.tallies:
         if tally.exercise_id != exercise:
@@ -112,7 +121,7 @@ def render(result: StressReport, language: str) -> list[Line]:
             shown = ", ".join(str(seed) for seed in tally.failing_seeds[:MAX_SEEDS_SHOWN])
             more = "…" if len(tally.failing_seeds) > MAX_SEEDS_SHOWN else ""
             said += "  " + text("stress.seeds", language, seeds=shown + more)
-        lines.append(Line(f"  {_name(tally):<{width}}  {said}", STYLES[status]))
+        lines.append(Line(f"  {fit(_name(tally, language), width)}  {said}", STYLES[status]))
     if result.interrupted:
         lines.append(Line(text("grader.interrupted", language), "magenta"))
     elif any(tally.flaky for tally in result.tallies):
@@ -120,5 +129,8 @@ def render(result: StressReport, language: str) -> list[Line]:
     return lines
 
 
-def _name(tally: Tally) -> str:
-    return tally.name + (f" [{tally.start_method}]" if tally.start_method else "")
+def _name(tally: Tally, language: str) -> str:
+    if tally.name == HIDDEN:
+        return text("stress.hidden_checks", language)
+    tag = "  " + text("report.hidden_tag", language) if tally.hidden else ""
+    return tally.name + (f" [{tally.start_method}]" if tally.start_method else "") + tag

@@ -17,6 +17,7 @@ from grader.manifest import Course, Exercise
 from grader.progress import STATE_FOLDER, Progress, State, write_atomically
 from grader.report import Line
 from grader.starters import StarterError, shipped_starter
+from grader.timeouts import Timeouts, describe
 
 BACKUPS = "backups"
 CONTRACT = Path("docs") / "exercises.md"
@@ -63,10 +64,12 @@ def show(course: Course, exercise: Exercise, state: State, language: str) -> str
     """The exercise's header, its instructions (from the starter) and its contract
     (its section of ``docs/exercises.md``), as Markdown."""
     progress = text(f"progress.{state.progress(course, exercise).name.lower()}", language)
+    timeout = Timeouts(course).resolve(exercise)  # auto: measured here the first time
     parts = [f"# {exercise.id} · {exercise.slug} · {exercise.title.get(language)}",
              text("show.facts", language, topic=exercise.topic,
                   path=exercise.file, state=progress,
-                  methods=", ".join(exercise.start_methods), timeout=f"{exercise.timeout:g}")]
+                  methods=", ".join(exercise.start_methods), timeout=f"{timeout.seconds:g}")
+             + "\n" + describe(timeout, exercise, language)]
     instructions = _instructions(course, exercise, language)
     if instructions:
         parts += [f"## {text('show.instructions', language)}", "```text\n" + instructions + "\n```"]

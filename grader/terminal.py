@@ -60,11 +60,12 @@ class Terminal:
         for line in lines:
             self.console.print(Text(line.text, style=line.style or ""))
 
-    def report(self, report: Report, language: str) -> None:
+    def report(self, report: Report, language: str, teacher: bool = False) -> None:
+        """The report as students see it (``teacher``: hidden checks too)."""
         if self.styled:
-            self.lines(render_lines(report, language))
+            self.lines(render_lines(report, language, teacher))
         else:
-            self.stream.write(render_text(report, language))
+            self.stream.write(render_text(report, language, teacher))
 
     def markdown(self, document: str) -> None:
         if not self.styled:

@@ -36,14 +36,17 @@ def test_json_document_follows_the_schema() -> None:
     completed = grade("3", "--solution", "--start-method", "spawn", "--format", "json")
     assert completed.returncode == 0
     report = json.loads(completed.stdout)
-    assert set(report) == {"schema", "status", "score", "max_score", "seed", "exercises"}
+    assert set(report) == {"schema", "view", "status", "score", "max_score", "seed", "exercises"}
+    assert report["view"] == "student"
     assert isinstance(report["seed"], int)
     assert report["schema"] == "grade/1" and report["status"] == "passed"
     (exercise,) = report["exercises"]
     assert set(exercise) >= {"id", "slug", "status", "score", "max_score", "duration_s", "checks"}
+    assert (exercise["partial_credit"], exercise["hidden_checks"], exercise["max_score"]) == (False, None, 1)
     for check in exercise["checks"]:
-        assert set(check) == {"name", "start_method", "status", "message", "output", "duration_s", "timeline"}
-        assert check["start_method"] == "spawn"
+        assert set(check) == {"name", "start_method", "status", "message", "output", "duration_s", "timeline",
+                              "points", "hidden"}
+        assert check["start_method"] == "spawn" and (check["points"], check["hidden"]) == (None, False)
 
 
 def test_exit_status_is_1_when_anything_failed(pristine_starters: Path) -> None:

@@ -28,6 +28,7 @@ from typing import Callable
 import pytest
 
 from conftest import ROOT, grade_json
+from grader.course_check import declared_verdict, submission_of  # shared with grade check
 from grader.i18n import catalogue
 
 EXAMPLES = ROOT / "tests" / "examples"
@@ -74,9 +75,13 @@ RACY: dict[str, dict[str, str]] = {
     "output.repeated": {"count": NUMBER},
     # CPU seconds a busy process had used when a call timed out.
     "state.busy": {"cpu": NUMBER},
-    # How long a deadlocked call ran before the sandbox found it deadlocked ("0.8 s").
-    "call.deadlock": {"after": NUMBER + " s"},
-    "call.blocked": {"after": NUMBER + " s"},  # the same, when the cause of the hang is known
+    # How long a deadlocked call ran before the sandbox found it deadlocked ("0.8 s"), and
+    # the timeout: by default (auto) fitted to this machine's reference times
+    # (grader/timeouts.py), and so is the reference's time a timed-out call is told.
+    "call.deadlock": {"after": NUMBER + " s", "timeout": NUMBER + " s"},
+    "call.blocked": {"after": NUMBER + " s", "timeout": NUMBER + " s"},  # the same, when the cause is known
+    "call.timeout": {"timeout": NUMBER + " s"},
+    "call.timeout.measured": {"reference": NUMBER + " s"},
 }
 
 
@@ -207,23 +212,11 @@ def render(golden: dict) -> str:
     return json.dumps(golden, indent=2, ensure_ascii=False) + "\n"
 
 
-def submission_of(case: Path) -> Path:
-    (submission,) = case.glob("ex*.py")
-    return submission
-
-
 def grade_case(case: Path) -> dict:
     """Grade the case's submission with the fixed seed; the normalised result."""
     # A path relative to the course folder (grade's working directory): the same on every machine.
     submission = submission_of(case).relative_to(ROOT)
     return normalise(grade_json("--submission", str(submission), "--seed", SEED))
-
-
-def declared_verdict(case: Path) -> tuple[str | None, str]:
-    """The verdict the submission's first line (``# expect: failed — why``) declares, and the line."""
-    first = submission_of(case).read_text(encoding="utf-8").splitlines()[:1]
-    match = re.match(r"# expect: (\w+)", first[0]) if first else None
-    return (match.group(1) if match else None), (first[0] if first else "")
 
 
 # --- the test ---------------------------------------------------------------------------

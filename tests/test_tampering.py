@@ -43,6 +43,7 @@ import pytest
 from conftest import ROOT, descendants, grade
 from grader.manifest import load_course
 from grader.sandbox.isolation import isolation
+from grader.timeouts import Timeouts
 
 TAMPERING = ROOT / "tests" / "examples" / "tampering"
 CASES = {folder.name: next(folder.glob("*.py")) for folder in sorted(TAMPERING.iterdir()) if folder.is_dir()}
@@ -118,7 +119,7 @@ def _grade_in(case: str, fmt: str, mode: str, tmp_path: Path) -> tuple[Graded, l
     submission = CASES[case]
     exercise = COURSE.select(submission.stem)
     assert exercise is not None, f"{submission.name}: not a module of the course"
-    bound = 2 * exercise.timeout + 10
+    bound = 2 * Timeouts(COURSE).resolve(exercise).seconds + 10
     secret = f"s3cret-{secrets.token_hex(16)}"
     (tmp_path / "secret.txt").write_text(f"GRADE_TEST_SECRET_FILE={secret}\n")
     env = {"GRADE_ISOLATION": "process"} if mode == "process" else {}

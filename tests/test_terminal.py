@@ -186,3 +186,16 @@ def test_where_the_file_system_gives_no_events_the_poll_sees_a_save(tmp_path: Pa
         exercise.write_text("# after, longer\n")
         kind, path = events.get(timeout=watch.POLL_S * 4)
     assert (kind, Path(path)) == ("file", exercise)
+
+
+def test_the_live_line_keeps_moving_while_a_check_waits(course: Path) -> None:
+    """exercise-9's starter deadlocks: its first check waits about 1.5 s for the session.
+    The live line is redrawn meanwhile (pytest captures only sys.stdout, not the terminal's
+    file descriptor, which the live line writes to): its seconds count up."""
+    terminal = Terminal(["9", "--start-method", "fork"], course)
+    try:
+        assert terminal.wait(60) == 1
+    finally:
+        terminal.close()
+    seconds = [float(s) for s in re.findall(r"exercise-9 · test_\w+[^\n\r]*?(\d+\.\d) s", terminal.raw.decode())]
+    assert seconds and max(seconds) >= 0.5, seconds

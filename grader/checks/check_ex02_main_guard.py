@@ -18,7 +18,7 @@ def plan(rng: random.Random) -> Plan:
         Call("import", kind="import"),
         Call("square", "square", (rng.randint(11, 10_000),)),
         Call("script", "ex02_main_guard.py", kind="script"),
-    ], timeout_s=5.0)
+    ])
 
 
 def test_import_starts_nothing(run: Run) -> None:

@@ -45,7 +45,7 @@ def plan(rng: random.Random) -> Plan:
         traced=("work",), align=Align("work", parties=2, calls=("multicore",)),
         order=Order("work", key_arg=0, hold="after", calls={"threaded": release, "multicore": release},
                     window_s=1.5, grace_s=0.1),
-        timeout_s=20.0, timed=True)  # measured alone: no other sandbox of the run competes for the cores
+        timed=True)  # measured alone: no other sandbox of the run competes for the cores
 
 
 def test_threaded_values(run: Run) -> None:

@@ -36,7 +36,7 @@ RUNS = 2
 
 def plan(rng: random.Random) -> Plan:
     return Plan([Call(f"run{i}", "multicore", (rng.randint(20_000, 30_000),)) for i in range(RUNS)],
-                traced=("job",), align=Align("job", parties=2), timeout_s=20.0)
+                traced=("job",), align=Align("job", parties=2))
 
 
 def test_exact_total_every_run(run: Run) -> None:

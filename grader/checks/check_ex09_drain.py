@@ -27,7 +27,7 @@ def plan(rng: random.Random) -> Plan:
                                                "small": release_order(list(range(len(small))), rng)})
     # The large payloads first: when they hang, the student hears of it a call sooner.
     return Plan([Call("large", "gather", (large,)), Call("small", "gather", (small,))],
-                traced=("produce",), order=order, timeout_s=6.0)
+                traced=("produce",), order=order)
 
 
 @functools.cache

@@ -250,6 +250,7 @@ class RunningSession:
             "stderr": str(self.folder / "stderr"),
             "env": _sandbox_env(self.folder, work),
             "timeouts": [spec.timeout_s],
+            "calls": len(spec.calls),
             "startup_timeout": max(10.0, spec.timeout_s),
             "limits": spec.limits.rlimits(cpu_s, nproc_limit()),
             "landlock": landlock_rules(self.folder, BOOT_DIR, iso),

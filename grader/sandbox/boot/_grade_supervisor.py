@@ -60,6 +60,7 @@ MESSAGE_BYTES = 4096
 STACK_DUMP_WAIT_S = 0.3
 LEAK_GRACE_S = 0.3
 KILL_WAIT_S = 1.0
+EXIT_GRACE_S = 1.0  # how long the worker may take to exit after its last call
 
 
 def main(folder: str) -> None:
@@ -258,8 +259,11 @@ def _follow(worker: dict, request: dict, result: dict, receiver: TRACING.TraceRe
                 current["digest"] = words[2] if len(words) == 3 else None
                 current["blocked_looks"], current["quiet_s"] = watch.blocked_looks, watch.quiet_s
                 current["leaks"] = _collect_leaks(worker["pid"], helpers or set())
+                # After the last call the worker only exits: what its exit waits for (a Pool
+                # left running, whose workers were just killed) is no call's, and not waited for long.
+                last = current["index"] + 1 >= request["calls"]
                 current = None
-                deadline = time.monotonic() + request["startup_timeout"]
+                deadline = time.monotonic() + (EXIT_GRACE_S if last else request["startup_timeout"])
                 os.write(worker["go"], b"go\n")
             else:
                 result["tampering"].append(f"the worker sent an unexpected message: {message[:80]!r}")
