@@ -56,11 +56,24 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+def add_course_option(parser: argparse.ArgumentParser) -> None:
+    """``--course DIR``, shared by every command (read back with :func:`course_root`)."""
+    parser.add_argument("--course", type=Path, metavar="DIR",
+                        help="the course folder (default: the nearest folder with exercises.yaml)")
+
+
+def course_root(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Path:
+    """The course folder: ``--course``, else the nearest folder with exercises.yaml (a usage error without one)."""
+    root = args.course or find_course_root()
+    if root is None:
+        parser.error(f"no exercises.yaml here or above: run {parser.prog} inside the course folder, or pass --course")
+    return root
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lang", choices=("en", "zh"), help="language of the feedback "
                         "(default: GRADE_LANG, then LANG)")
-    parser.add_argument("--course", type=Path, metavar="DIR",
-                        help="the course folder (default: the nearest folder with exercises.yaml)")
+    add_course_option(parser)
 
 
 def _add_grading(parser: argparse.ArgumentParser, formats: bool = True) -> None:
@@ -144,20 +157,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.submission is not None and not args.submission.exists():
         parser.error(f"--submission {args.submission}: no such file or folder")
     options = Options(
-        course_root=_course_root(parser, args), selection=tuple(args.exercises), submission=args.submission,
+        course_root=course_root(parser, args), selection=tuple(args.exercises), submission=args.submission,
         solution=args.solution, start_methods=tuple(args.start_methods), jobs=args.jobs,
         seed=args.seed, language=args.lang, teacher=args.teacher,
     )
     if args.stress is not None:
         return stress_test(options, args.stress, args.format)
     return grade(options, args.format)
-
-
-def _course_root(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Path:
-    root = args.course or find_course_root()
-    if root is None:
-        parser.error("no exercises.yaml here or above: run grade inside the course folder, or pass --course")
-    return root
 
 
 def grade(options: Options, output_format: str = "text", terminal: Terminal | None = None,
@@ -235,7 +241,7 @@ def _remember(root: Path, report: Report, report_language: str | None) -> None:
 def _command(name: str, argv: list[str]) -> int:
     parser = build_command_parser(name)
     args = parser.parse_args(argv)
-    root = _course_root(parser, args)
+    root = course_root(parser, args)
     language = resolve_language(args.lang)
     try:
         course = load_course(root)

@@ -46,7 +46,8 @@ from pathlib import Path
 from typing import Iterator
 
 from grader import i18n
-from grader.manifest import Course, Exercise, ManifestError, find_course_root, load_course
+from grader.cli import add_course_option, course_root
+from grader.manifest import Course, Exercise, ManifestError, load_course
 from grader.report import Line
 from grader.results import CheckResult, ExerciseResult, Status
 from grader.runner import Observer, Options, UsageError, run, select
@@ -674,8 +675,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a table and the problems (default), or one JSON document (grade-check/1)")
     parser.add_argument("--lang", choices=i18n.LANGUAGES,
                         help="language of the grader's feedback quoted in problems (default: GRADE_LANG, then LANG)")
-    parser.add_argument("--course", type=Path, metavar="DIR",
-                        help="the course folder (default: the nearest folder with exercises.yaml)")
+    add_course_option(parser)
     return parser
 
 
@@ -686,9 +686,7 @@ def main(argv: list[str]) -> int:
         parser.error(f"--runs takes a number of runs from 1 to {MAX_RUNS}")
     if args.jobs < 1:
         parser.error("-j/--jobs must be at least 1")
-    root = args.course or find_course_root()
-    if root is None:
-        parser.error("no exercises.yaml here or above: run grade check inside the course folder, or pass --course")
+    root = course_root(parser, args)
     if not (root / "solutions").is_dir():
         print(f"grade check: error: {root} has no solutions/: it is a student copy (grade export makes them); "
               "run grade check in the course itself", file=sys.stderr)

@@ -45,7 +45,8 @@ from pathlib import Path
 import yaml
 from ruamel.yaml import YAMLError
 
-from grader.manifest import MANIFEST_NAME, find_course_root
+from grader.cli import add_course_option, course_root
+from grader.manifest import MANIFEST_NAME
 from grader.scaffold import round_trip
 
 EXIT_DONE, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
@@ -103,19 +104,16 @@ def build_parser() -> argparse.ArgumentParser:
         "and grades on its own.")
     parser.add_argument("dest", type=Path, metavar="DEST", help="a folder that does not exist yet, or an empty one")
     parser.add_argument("--ref", default="HEAD", help="the commit to export (default: HEAD)")
-    parser.add_argument("--course", type=Path, metavar="DIR",
-                        help="the course folder (default: the nearest folder with exercises.yaml)")
+    add_course_option(parser)
     return parser
 
 
 def main(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
-    root = args.course or find_course_root()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    root = course_root(parser, args)
     dest: Path = args.dest
     try:
-        if root is None:
-            raise Refused("no exercises.yaml here or above: run grade export inside the course folder, "
-                          "or pass --course")
         if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
             raise Refused(f"{dest} exists and is not empty")
         if shutil.which("git") is None:

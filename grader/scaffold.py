@@ -36,8 +36,9 @@ from ruamel.yaml.util import load_yaml_guess_indent
 
 import grader
 from grader import i18n
+from grader.cli import add_course_option, course_root
 from grader.manifest import (COMMANDS, ID_PATTERN, MANIFEST_NAME, MODULE_PATTERN, SLUG_PATTERN, Course,
-                             ManifestError, find_course_root, load_course)
+                             ManifestError, load_course)
 from grader.progress import write_atomically
 
 EXIT_DONE, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
@@ -123,16 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--title-zh", help="the title in Chinese (default: the English title)")
     parser.add_argument("--topic", help="a short label for grade list (default: the slug's words)")
     parser.add_argument("--module", help="the module name (default: exNN_<slug with _>)")
-    parser.add_argument("--course", type=Path, metavar="DIR",
-                        help="the course folder (default: the nearest folder with exercises.yaml)")
+    add_course_option(parser)
     return parser
 
 
 def main(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
-    root = args.course or find_course_root()
-    if root is None:
-        return _refuse("no exercises.yaml here or above: run grade new inside the course folder, or pass --course")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    root = course_root(parser, args)
     try:
         course = load_course(root)
         exercise = _new_exercise(course, args)
