@@ -189,3 +189,26 @@ def test_a_session_that_cannot_start_leaves_nothing(submission: Path, failure: s
     with pytest.raises(OSError, match="refused"):
         start_session(SessionSpec("mod", submission, "fork", (Call("p", "pair"),), 5.0))
     assert not list(folders.iterdir())
+
+
+HELPER_LIKE = '''
+import subprocess, sys
+
+def helper_like(seconds):  # named as multiprocessing names its resource tracker, exiting after `seconds`
+    subprocess.Popen([sys.executable, "-c", "from multiprocessing.resource_tracker import main; import time; "
+                      f"time.sleep({seconds})"])
+'''
+
+
+def test_a_helper_exiting_late_is_no_leftover_but_one_that_stays_is(tmp_path: Path) -> None:
+    """A script's resource tracker exits by itself after the script, later than the usual
+    grace on a loaded CPU: a process that looks like one gets 2 s, not 0.3 s. Looking like
+    one buys no more: alive after those 2 s, it is a leftover, named and killed."""
+    module = tmp_path / "helpers.py"
+    module.write_text(HELPER_LIKE)
+    result = run_session(SessionSpec("helpers", module, "fork",
+                                     (Call("late", "helper_like", (1.0,)), Call("stays", "helper_like", (30,))), 10.0))
+    assert result["late"].status == "returned" and result["late"].leaks == []
+    stays = result["stays"]
+    assert stays.status == "returned" and len(stays.leaks) == 1
+    assert "resource_tracker" in stays.leaks[0]["cmdline"]
