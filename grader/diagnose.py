@@ -665,6 +665,8 @@ def _wait_point(threads: list[list[tuple[str, int, str]]], module_file: str) -> 
     """
     found: list[tuple[bool, str]] = []
     for frames in threads:
+        if _idle_feeder(frames):
+            continue
         key, in_submission = None, False
         for file, _, function in frames:
             if file.endswith(module_file):
@@ -680,6 +682,14 @@ def _wait_point(threads: list[list[tuple[str, int, str]]], module_file: str) -> 
             return preferred
     found.sort(key=lambda item: not item[0])  # threads running the submission's code first
     return found[0][1] if found else None
+
+
+def _idle_feeder(frames: list[tuple[str, int, str]]) -> bool:
+    """A queue's feeder thread waiting for something to send (``Condition.wait`` right
+    inside ``_feed``): idle, not blocked. One writing into the pipe, or waiting for the
+    queue's write lock that a sibling writing holds, is pushing data nobody reads."""
+    return (len(frames) >= 2 and frames[0][0].endswith("/threading.py") and frames[0][2] == "wait"
+            and frames[1][0].endswith("multiprocessing/queues.py") and frames[1][2] == "_feed")
 
 
 def _innermost_student(threads: list[list[tuple[str, int, str]]], run: Run) -> str:

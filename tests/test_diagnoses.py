@@ -193,3 +193,32 @@ def test_exercise_4_tells_processes_run_one_after_another_from_its_timed_calls(t
     shown = grade("--submission", str(submission), "--start-method", "fork").stdout
     assert "but they ran one after the other, so it could not be faster than serial()" in shown
     assert "ran side by side" not in shown
+
+
+# --- what a blocked process waits on ---------------------------------------------------------
+
+IDLE_FEEDER = [("/usr/lib/python3.11/threading.py", 327, "wait"),
+               ("/usr/lib/python3.11/multiprocessing/queues.py", 231, "_feed"),
+               ("/usr/lib/python3.11/threading.py", 982, "run")]
+WRITING_FEEDER = [("/usr/lib/python3.11/multiprocessing/connection.py", 373, "_send"),
+                  ("/usr/lib/python3.11/multiprocessing/connection.py", 200, "send_bytes"),
+                  ("/usr/lib/python3.11/multiprocessing/queues.py", 250, "_feed"),
+                  ("/usr/lib/python3.11/threading.py", 982, "run")]
+WAITING_FOR_THE_WRITE_LOCK = [("/usr/lib/python3.11/multiprocessing/queues.py", 248, "_feed"),
+                              ("/usr/lib/python3.11/threading.py", 982, "run")]
+GETTING = [("/usr/lib/python3.11/multiprocessing/connection.py", 395, "_recv"),
+           ("/usr/lib/python3.11/multiprocessing/queues.py", 103, "get"),
+           ("/tmp/src/ex11_sentinel.py", 53, "worker")]
+
+
+def test_an_idle_queue_feeder_is_not_taken_for_a_full_pipe() -> None:
+    """A process that once put on a queue keeps its feeder thread, waiting for more to send:
+    it is the process's other threads that say what it waits for. Only a feeder inside a
+    pipe write, or waiting for the write lock a sibling writing holds, is pushing data nobody
+    reads (exercise-9's classic)."""
+    from grader.diagnose import _wait_point
+
+    assert _wait_point([IDLE_FEEDER, GETTING], "/ex11_sentinel.py") == "wait.queue_get"
+    assert _wait_point([WRITING_FEEDER, GETTING], "/ex11_sentinel.py") == "wait.feeder"
+    assert _wait_point([WAITING_FOR_THE_WRITE_LOCK, GETTING], "/ex11_sentinel.py") == "wait.feeder"
+    assert _wait_point([IDLE_FEEDER], "/ex11_sentinel.py") is None
