@@ -314,7 +314,7 @@ def _report(copy: Copy, root: Path, dest: Path, ref: str) -> None:
     print("Left out:")
     for why, paths in copy.left_out.items():
         folder = next((name for name, reason in LEFT_OUT.items() if reason == why), None)
-        shown = f"{folder}/" if folder else ", ".join(paths)
+        shown = (folder if list(paths) == [folder] else f"{folder}/") if folder else ", ".join(paths)
         print(f"  {shown} ({len(paths)} file{'s' * (len(paths) != 1)}): {why}")
     if copy.stripped:
         print(f"  {MANIFEST_NAME}: the {HIDDEN_CHECKS} field of {', '.join(copy.stripped)}")
