@@ -20,9 +20,11 @@ hints of ``exercises.yaml`` tied to a cause are the ones shown after the failure
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from grader import diagnose
@@ -156,6 +158,20 @@ class Run:
                 return {"call": describe_call(outcome), **drawn.to_json()}
         return None
 
+    def failure_line(self) -> int | None:
+        """The line of the graded file that the current check's failure points at: where
+        the calls it looked at raised or hung (:func:`grader.diagnose.failure_line`), else
+        the ``def`` of the function the last of them called; None when neither is known."""
+        for name in reversed(self.read):
+            line = diagnose.failure_line(self.session[name], self.exercise.module)
+            if line is not None:
+                return line
+        for name in reversed(self.read):
+            call = self.session[name].call
+            if call.kind == "function":
+                return definition_line(self.session.spec.submission, call.function)
+        return None
+
     def output_read(self) -> str:
         """What the submission printed during the calls the current check looked at
         (each excerpt headed by its call when there are several)."""
@@ -227,6 +243,17 @@ class Run:
             self.fail("value.wrong", outcome, call=call or describe_call(outcome),
                             expected=show(wanted), got=show(outcome.value),
                             difference=diagnose.difference(wanted, outcome.value, self))
+
+
+def definition_line(path: Path, function: str) -> int | None:
+    """The line of the top-level ``def function`` in the file at ``path`` (parsed, never
+    imported: it is a submission); None when there is none or the file cannot be read."""
+    try:
+        tree = ast.parse(path.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    return next((node.lineno for node in tree.body
+                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function), None)
 
 
 def describe_call(outcome: CallOutcome) -> str:

@@ -20,11 +20,13 @@ from pathlib import Path
 from typing import Callable, TypeVar
 
 from grader import __version__
+from grader.formats import FORMAT_HELP, FORMATS, Output, OutputError
+from grader.formats import render as render_format
+from grader.formats import write as write_outputs
 from grader.i18n import resolve_language, text
-from grader.manifest import (COMMANDS, START_METHODS, STUDENT_COMMANDS, TEACHER_COMMANDS, Course, Exercise,
-                             ManifestError, find_course_root, load_course)
+from grader.manifest import (CI_COMMANDS, COMMANDS, START_METHODS, STUDENT_COMMANDS, TEACHER_COMMANDS, Course,
+                             Exercise, ManifestError, find_course_root, load_course)
 from grader.progress import load_state
-from grader.report import render_json
 from grader.results import Report, Status
 from grader.runner import Options, UsageError, run
 from grader.sandbox.isolation import isolation
@@ -43,9 +45,11 @@ COMMAND_HELP = {
     "new": "scaffold a new exercise: starter, solution, checks, manifest entry",
     "check": "prove the course sound: solutions pass, starters fail, goldens hold, nothing flaky",
     "export": "write a student copy of the course: no solutions, hidden checks or golden examples",
+    "ci": "grade a pull request's exercise files with the checks and grader of its trusted base",
 }
-# A teacher command's module: its ``main(argv) -> int`` parses its own arguments.
-TEACHER_MODULES = {"new": "grader.scaffold", "check": "grader.course_check", "export": "grader.export"}
+# A teacher or CI command's module: its ``main(argv) -> int`` parses its own arguments.
+COMMAND_MODULES = {"new": "grader.scaffold", "check": "grader.course_check", "export": "grader.export",
+                   "ci": "grader.ci"}
 
 
 class _Version(argparse.Action):
@@ -76,9 +80,26 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     add_course_option(parser)
 
 
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """``--format`` (what goes to the standard output) and ``--output`` (files, repeatable)."""
+    parser.add_argument("--format", choices=FORMATS, default="text", help=f"format of the standard output: {FORMAT_HELP}")
+    parser.add_argument("--output", action="append", default=[], metavar="[FORMAT:]FILE",
+                        help="also write the results to FILE (repeatable), in FORMAT, else in the format its "
+                             "extension tells: .json json, .xml junit, .md markdown, .txt text "
+                             "(e.g. --output report.xml --output gradescope:results.json)")
+
+
+def parse_outputs(parser: argparse.ArgumentParser, values: list[str]) -> tuple[Output, ...]:
+    """The ``--output`` files (a usage error for one whose format cannot be told)."""
+    try:
+        return tuple(Output.parse(value) for value in values)
+    except OutputError as error:
+        parser.error(str(error))
+
+
 def _add_grading(parser: argparse.ArgumentParser, formats: bool = True) -> None:
     if formats:
-        parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+        add_output_options(parser)
     parser.add_argument("--start-method", action="append", default=[], choices=START_METHODS,
                         dest="start_methods", metavar="METHOD",
                         help="only this start method (repeatable): fork, spawn or forkserver")
@@ -91,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     def listed(names: tuple[str, ...]) -> str:
         return "\n".join(f"  grade {name:<9} {COMMAND_HELP[name]}" for name in names)
 
-    commands = f"{listed(STUDENT_COMMANDS)}\n\nFor teachers:\n{listed(TEACHER_COMMANDS)}"
+    commands = (f"{listed(STUDENT_COMMANDS)}\n\nFor teachers:\n{listed(TEACHER_COMMANDS)}\n\n"
+                f"For CI:\n{listed(CI_COMMANDS)}")
     parser = argparse.ArgumentParser(
         prog="grade", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Grade multiprocessing exercises. With no EXERCISE, grade them all in order.\n\n"
@@ -144,8 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     # process's environment or memory, nor open its output, through /proc.
     ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv and argv[0] in TEACHER_COMMANDS:
-        return importlib.import_module(TEACHER_MODULES[argv[0]]).main(argv[1:])
+    if argv and argv[0] in COMMAND_MODULES:
+        return importlib.import_module(COMMAND_MODULES[argv[0]]).main(argv[1:])
     if argv and argv[0] in COMMANDS:
         return _command(argv[0], argv[1:])
     parser = build_parser()
@@ -154,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("-j/--jobs must be at least 1")
     if args.stress is not None and not 1 <= args.stress <= 1000:
         parser.error("--stress takes a number of runs from 1 to 1000")
+    if args.stress is not None and (args.format not in ("text", "json") or args.output):
+        parser.error("--stress prints text or json (--format), and writes no --output file")
+    outputs = parse_outputs(parser, args.output)
     if args.submission is not None and not args.submission.exists():
         parser.error(f"--submission {args.submission}: no such file or folder")
     options = Options(
@@ -163,25 +188,44 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.stress is not None:
         return stress_test(options, args.stress, args.format)
-    return grade(options, args.format)
+    return grade(options, args.format, outputs=outputs)
 
 
 def grade(options: Options, output_format: str = "text", terminal: Terminal | None = None,
-          announce: bool = True) -> int:
-    """Grade, print the report, remember the student's progress; the exit status.
-    ``announce``: say which isolation walls are missing (once per command)."""
+          announce: bool = True, outputs: tuple[Output, ...] = ()) -> int:
+    """Grade, print the report (and write it to ``outputs``), remember the student's
+    progress; the exit status. ``announce``: say which isolation walls are missing (once
+    per command)."""
     language = resolve_language(options.language)
-    terminal = terminal or Terminal(sys.stdout, plain=output_format == "json")
+    terminal = terminal or Terminal(sys.stdout, plain=output_format != "text")
     report = _live(lambda live: run(options, live), terminal, language, announce)
     if report is None:
         return EXIT_USAGE
-    if output_format == "json":
-        sys.stdout.write(render_json(report, options.teacher) + "\n")
-    else:
-        terminal.report(report, language, options.teacher)
-    sys.stdout.flush()
+    written = publish(report, output_format, outputs, language, options.teacher, terminal)
     if options.submission is None and not options.solution:
         _remember(options.course_root, report, options.language)
+    return exit_status(report) if written else EXIT_USAGE
+
+
+def publish(report: Report, output_format: str, outputs: tuple[Output, ...], language: str, teacher: bool,
+            terminal: Terminal) -> bool:
+    """Print the report in ``output_format`` and write the ``outputs`` files; False when
+    a file could not be written (said on stderr)."""
+    if output_format == "text":
+        terminal.report(report, language, teacher)
+    else:
+        sys.stdout.write(render_format(report, output_format, language, teacher))
+    sys.stdout.flush()
+    try:
+        write_outputs(report, list(outputs), language, teacher)
+    except OSError as error:
+        print(f"grade: error: cannot write {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
+        return False
+    return True
+
+
+def exit_status(report: Report) -> int:
+    """0 when everything graded passed, 1 when anything did not, 130 when interrupted."""
     if report.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_PASSED if report.status is Status.PASSED else EXIT_FAILED
@@ -258,7 +302,7 @@ def _command(name: str, argv: list[str]) -> int:
     options = Options(course_root=root, start_methods=tuple(getattr(args, "start_methods", ())),
                       seed=getattr(args, "seed", None), language=args.lang)
     if name == "next":
-        return _next(course, options, args.format, language)
+        return _next(course, options, args.format, language, parse_outputs(parser, args.output))
     if name == "watch":
         from grader.watch import watch
 
@@ -266,14 +310,15 @@ def _command(name: str, argv: list[str]) -> int:
     return _student_command(name, course, exercise, args, language)
 
 
-def _next(course: Course, options: Options, output_format: str, language: str) -> int:
+def _next(course: Course, options: Options, output_format: str, language: str,
+          outputs: tuple[Output, ...]) -> int:
     state = load_state(course.root)
     _warn(state.warnings)
     upcoming = state.next_exercise(course)
     if upcoming is None:
         print(text("progress.all_passed", language, total=len(course.exercises)))
         return EXIT_PASSED
-    return grade(dataclasses.replace(options, selection=(upcoming.id,)), output_format)
+    return grade(dataclasses.replace(options, selection=(upcoming.id,)), output_format, outputs=outputs)
 
 
 def _student_command(name: str, course: Course, exercise: Exercise | None, args: argparse.Namespace,

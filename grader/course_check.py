@@ -4,13 +4,16 @@ What it checks, each problem naming the exercise, the file and the fix:
 
 1. the manifest loads (:func:`~grader.manifest.load_course` enforces its own rules: ids in
    order, unique slugs and modules, the check files present...); if it does not, that
-   is the one problem and nothing else is checked;
+   is the one problem, nothing else is checked, and the summary says the course could
+   not be checked;
 2. every exercise's starter is in ``exercises/``, and neither ``exercises/`` nor
    ``solutions/`` holds a ``.py`` file that no exercise names;
 3. every hint has a text in each language, and both catalogues (``grader/i18n``) have the
    same keys, each with a text and the same ``{placeholders}``;
-4. every reference solution passes and every starter (as shipped, see
-   :mod:`grader.starters`) fails, N runs of N, under every start method of its exercise;
+4. every reference solution passes and every starter fails, N runs of N, under every
+   start method of its exercise; the starters as committed at ``--ref`` (default
+   ``$GRADE_STARTERS_REF``, else ``HEAD``: :func:`grader.starters.teacher_commit`, the
+   commit ``grade export`` ships by default), the working tree outside git;
 5. every golden example, ``tests/examples/<module>/<case>/<module>.py``, gets the verdict
    its first line declares (``# expect: failed — why``), N of N;
 6. no check changes its verdict between the runs of one submission (FLAKY: its pass rate
@@ -53,7 +56,7 @@ from grader.results import CheckResult, ExerciseResult, Status
 from grader.runner import Observer, Options, UsageError, run, select
 from grader.sandbox.isolation import isolation
 from grader.scheduler import Scheduler
-from grader.starters import WORKING_TREE, StarterError, materialise_starters
+from grader.starters import WORKING_TREE, StarterError, copy_starters, teacher_commit, teacher_ref
 from grader.stress import Tally
 from grader.terminal import LiveLine, Terminal
 
@@ -265,11 +268,13 @@ def _shown(path: Path, root: Path) -> str:
 
 # --- the submissions to grade ------------------------------------------------------------
 
-def build_units(course: Course, exercises: list[Exercise], starters: Path) -> tuple[list[Unit], list[Problem]]:
-    """Every submission to grade: each exercise's solution, starter (as shipped, copied to
-    ``starters``) and golden examples; and the problems of golden examples that declare
-    no verdict. A starter missing from the course is left out (its problem is said)."""
-    shipped = materialise_starters(course.root, starters)
+def build_units(course: Course, exercises: list[Exercise], starters: Path,
+                commit: str | None) -> tuple[list[Unit], list[Problem]]:
+    """Every submission to grade: each exercise's solution, starter (as committed at
+    ``commit``, copied to ``starters``; None: the working tree) and golden examples; and
+    the problems of golden examples that declare no verdict. A starter missing from the
+    course is left out (its problem is said)."""
+    shipped = copy_starters(course.root, starters, commit)
     units, problems = [], []
     for exercise in exercises:
         units.append(Unit(exercise, "solution", f"solutions/{exercise.module}.py",
@@ -565,6 +570,9 @@ class CheckReport:
     checked: list[Checked] = field(default_factory=list)
     duration_s: float = 0.0
     interrupted: bool = False
+    ref: str = "HEAD"  # the starters' ref (--ref, $GRADE_STARTERS_REF or HEAD)
+    commit: str | None = None  # the commit it named; None: the working tree (no git, nothing committed)
+    broken: str = ""  # where the manifest is broken ("exercises.yaml, line 3"): nothing else was checked
 
     @property
     def sound(self) -> bool:
@@ -573,6 +581,9 @@ class CheckReport:
     def rows(self) -> Iterator[Row]:
         """The summary table: the course, then per exercise its files and hints, its
         solution, its starter and its golden examples."""
+        if self.broken:
+            yield Row("course", "manifest", "broken: nothing else checked")
+            return
         yield Row("course", "manifest, catalogues, stray files",
                   _result(sum(problem.exercise is None for problem in self.problems)))
         for exercise in self.exercises:
@@ -619,6 +630,10 @@ class CheckReport:
         lines.append(Line(""))
         spent = ", ".join(f"{kind}s {seconds:.0f} s" for kind, seconds in self.time_by_kind().items())
         graded = sum(len(checked.runs) for checked in self.checked)
+        if self.broken:
+            lines.append(Line(f"The course could not be checked: its manifest is broken ({self.broken}); nothing "
+                              "else was checked. Correct it, then run grade check again.", "bold red"))
+            return lines
         summary = "The course is sound" if self.sound else \
             "Interrupted: what was not graded is not checked" if self.interrupted else \
             _count(len(self.problems), "problem")
@@ -626,15 +641,22 @@ class CheckReport:
                           f"{_count(len(self.checked), 'submission')}, {_count(graded, 'grading')} "
                           f"({self.runs} per submission) in {self.duration_s:.1f} s with "
                           f"{_count(self.jobs, 'process', 'processes')}"
-                          + (f"; grading time by kind: {spent}" if spent else "") + ".",
+                          + (f"; grading time by kind: {spent}" if spent else "") + f"; {self.starters()}.",
                           "bold green" if self.sound else "bold magenta" if self.interrupted else "bold red"))
         return lines
+
+    def starters(self) -> str:
+        """Where the starters graded came from: the commit (short hash) and its ref."""
+        if self.commit is None:
+            return "starters from the working tree (no commit to read them from)"
+        return f"starters as committed at {self.commit[:12]} ({self.ref})"
 
     def to_json(self) -> dict:
         return {
             "schema": SCHEMA, "status": "passed" if self.sound else "failed", "interrupted": self.interrupted,
             "runs": self.runs, "jobs": self.jobs, "duration_s": round(self.duration_s, 3),
             "exercises": [exercise.id for exercise in self.exercises],
+            "starters": {"ref": self.ref, "commit": self.commit},
             "summary": [dataclasses.asdict(row) for row in self.rows()],
             "submissions": [{
                 "exercise": checked.unit.exercise.id, "kind": checked.unit.kind, "file": checked.unit.file,
@@ -675,6 +697,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a table and the problems (default), or one JSON document (grade-check/1)")
     parser.add_argument("--lang", choices=i18n.LANGUAGES,
                         help="language of the grader's feedback quoted in problems (default: GRADE_LANG, then LANG)")
+    parser.add_argument("--ref", metavar="REF",
+                        help="grade the starters as committed at REF, as grade export ships them (default: "
+                             "$GRADE_STARTERS_REF if set, else HEAD; the working tree outside git)")
     add_course_option(parser)
     return parser
 
@@ -696,7 +721,7 @@ def main(argv: list[str]) -> int:
     if notice := isolation().notice(language):
         print(notice, file=sys.stderr)
     try:
-        report = check(root, tuple(args.exercises), args.runs, args.jobs, language, terminal)
+        report = check(root, tuple(args.exercises), args.runs, args.jobs, language, terminal, args.ref)
     except (UsageError, StarterError) as error:
         print(f"grade check: error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -710,19 +735,24 @@ def main(argv: list[str]) -> int:
 
 
 def check(root: Path, selection: tuple[str, ...], runs: int, jobs: int, language: str,
-          terminal: Terminal) -> CheckReport:
-    """Check the course at ``root`` (only the exercises of ``selection``, when given)."""
+          terminal: Terminal, ref: str | None = None) -> CheckReport:
+    """Check the course at ``root`` (only the exercises of ``selection``, when given), its
+    starters as committed at ``ref`` (None: :func:`~grader.starters.teacher_ref`)."""
     started = time.monotonic()
     try:
         course = load_course(root)
     except ManifestError as error:
+        file = _shown(Path(error.path), root) if getattr(error, "path", None) else "exercises.yaml"
+        line = getattr(error, "line", None)
         return CheckReport(None, [], runs, jobs, [Problem(
-            None, "exercises.yaml", str(error), "correct exercises.yaml where the message says", "manifest")])
+            None, file, str(error), f"correct {file} where the message says", "manifest")],
+            ref=ref or teacher_ref(), broken=file + (f", line {line}" if line else ""))
+    commit = teacher_commit(root, ref)
     exercises = select(course, selection, None)
     problems = (stray_problems(course) + catalogue_problems(course.root) + starter_problems(course, exercises)
                 + hint_problems(exercises))
     with tempfile.TemporaryDirectory(prefix="grade-check-") as folder:
-        units, golden_problems = build_units(course, exercises, Path(folder) / "starters")
+        units, golden_problems = build_units(course, exercises, Path(folder) / "starters", commit)
         problems += golden_problems
         with terminal.live(language) as live:
             grading = Grading(course, exercises, units, runs, jobs, language, Path(folder), live)
@@ -733,4 +763,4 @@ def check(root: Path, selection: tuple[str, ...], runs: int, jobs: int, language
     order = {exercise.id: number for number, exercise in enumerate(course.exercises)}
     problems.sort(key=lambda problem: order.get(problem.exercise, -1))
     return CheckReport(course, exercises, runs, jobs, problems, checked, time.monotonic() - started,
-                       grading.interrupted)
+                       grading.interrupted, ref or teacher_ref(), commit)

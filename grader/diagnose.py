@@ -701,6 +701,30 @@ def _innermost_student(threads: list[list[tuple[str, int, str]]], run: Run) -> s
     return ""
 
 
+FRAME_LINE = re.compile(r'File "(?P<file>[^"\n]+)", line (?P<line>\d+), in \S+')
+
+
+def failure_line(outcome: CallOutcome, module: str) -> int | None:
+    """The line of the submission's file (``<module>.py``) where a call's failure shows:
+    its innermost frame in the traceback the call raised, else in the stack of the main
+    process when it hung (then of the other processes), else in a child's traceback in the
+    error output; None when none of them passes through the file."""
+    module_file = f"/{module}.py"
+
+    def last_in(traceback: str) -> int | None:
+        lines = [int(m["line"]) for m in FRAME_LINE.finditer(traceback) if m["file"].endswith(module_file)]
+        return lines[-1] if lines else None
+
+    if (line := last_in(outcome.traceback)) is not None:
+        return line
+    for process in sorted(outcome.hang, key=lambda process: not process.get("is_worker")):
+        for frames in parse_stack(process.get("stack", "")):
+            line = next((line for file, line, _ in frames if file.endswith(module_file)), None)
+            if line is not None:
+                return line
+    return last_in(outcome.stderr)
+
+
 def _student_line(traceback: str, run: Run) -> str:
     """The last line of the student's file in a traceback: ``collect() line 12``."""
     module_file = f"/{run.exercise.module}.py"

@@ -1,6 +1,7 @@
 """``grade export DEST``: a student copy of the course, as committed.
 
-The copy is the course at a commit (``--ref``, default ``HEAD``), read from git: the
+The copy is the course at a commit (``--ref``, default ``$GRADE_STARTERS_REF`` if set,
+else ``HEAD``: the commit ``grade check`` grades the starters at), read from git: the
 teacher's working tree never goes (``exercises/`` there may hold the teacher's own
 attempts, other files half-made edits), so what students get is what was committed and
 reviewed, starters included. Of that commit it leaves out:
@@ -14,11 +15,15 @@ reviewed, starters included. Of that commit it leaves out:
   reference solution (and ``tests/test_guide.py`` runs it);
 - each exercise's hidden checks: the files its optional ``hidden_checks`` field names,
   and the field itself, taken out of ``exercises.yaml`` by a ruamel round-trip (the rest
-  of the file as it was).
+  of the file as it was);
+- the teacher-only parts of ``README.md``: every region from a line
+  ``<!-- teacher-only -->`` to a line ``<!-- /teacher-only -->``, the markers with it
+  (:func:`student_readme`); a link into a heading left out becomes its plain text. A
+  README without markers ships as it is; markers that do not pair up stop the export.
 
 Everything else ships: ``grader/`` (one package, the teacher commands included),
 ``exercises/`` (the starters), ``docs/exercises.md``, ``exercises.yaml``,
-``pyproject.toml``, ``README.md``, ``.gitignore``, ``.devcontainer/``: the copy installs
+``pyproject.toml``, ``README.md`` (for students), ``.gitignore``, ``.devcontainer/``: the copy installs
 with ``pip install -e`` and grades on its own. It is made a git repository with one
 commit, so ``grade reset`` finds the starters in it.
 
@@ -36,6 +41,7 @@ import ast
 import io
 import os
 import posixpath
+import re
 import shutil
 import subprocess
 import sys
@@ -48,6 +54,7 @@ from ruamel.yaml import YAMLError
 from grader.cli import add_course_option, course_root
 from grader.manifest import MANIFEST_NAME
 from grader.scaffold import round_trip
+from grader.starters import teacher_ref
 
 EXIT_DONE, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 HIDDEN_CHECKS = "hidden_checks"
@@ -63,6 +70,13 @@ LEFT_OUT = {
 }
 EXECUTABLE, SYMLINK, SUBMODULE = "100755", "120000", "160000"
 SOLUTIONS = "solutions"
+README = "README.md"
+# A line alone on its own: <!-- teacher-only --> opens a region the copy's README leaves out, <!-- /teacher-only --> closes it.
+TEACHER_ONLY = re.compile(r"^\s*<!--\s*(/?)teacher-only\s*-->\s*$")
+OPEN_MARKER, CLOSE_MARKER = "<!-- teacher-only -->", "<!-- /teacher-only -->"
+MARKDOWN_LINK = re.compile(r"\[([^\]\n]*)\]\(#([^)\s]+)\)")
+HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.*?)[ \t#]*$")
+FENCE = re.compile(r"^ {0,3}(```|~~~)")
 MIN_CODE_LINES = 3  # a solution's code shorter than this is not looked for on its own
 # The copy's repository and its one commit, whatever the teacher's git configuration says.
 GIT_CONFIG = ("-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false",
@@ -95,6 +109,7 @@ class Copy:
     solutions: dict[str, bytes] = field(default_factory=dict)  # the committed ones: path -> content
     left_out: dict[str, list[str]] = field(default_factory=dict)  # why -> paths
     stripped: list[str] = field(default_factory=list)  # exercises whose hidden_checks were taken out
+    readme_regions: tuple[int, int] = (0, 0)  # teacher-only regions of README.md left out, and their lines
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
         "checks, golden examples, tests, benchmarks or CI; a git repository with one commit, which installs "
         "and grades on its own.")
     parser.add_argument("dest", type=Path, metavar="DEST", help="a folder that does not exist yet, or an empty one")
-    parser.add_argument("--ref", default="HEAD", help="the commit to export (default: HEAD)")
+    parser.add_argument("--ref", help="the commit to export (default: $GRADE_STARTERS_REF if set, else HEAD; "
+                                      "grade check grades the same starters)")
     add_course_option(parser)
     return parser
 
@@ -113,12 +129,13 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     root = course_root(parser, args)
     dest: Path = args.dest
+    ref = args.ref or teacher_ref()
     try:
         if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
             raise Refused(f"{dest} exists and is not empty")
         if shutil.which("git") is None:
             raise Refused("git is not installed: grade export copies the course as committed, from git")
-        copy = select(root, args.ref)
+        copy = select(root, ref)
     except Refused as error:
         print(f"grade export: error: {error}", file=sys.stderr)
         return EXIT_REFUSED
@@ -132,7 +149,7 @@ def main(argv: list[str]) -> int:
             raise
         print(f"grade export: error: {error}; {dest} is left as it was", file=sys.stderr)
         return EXIT_FAILED
-    _report(copy, root, dest, args.ref)
+    _report(copy, root, dest, ref)
     return EXIT_DONE
 
 
@@ -176,8 +193,74 @@ def select(root: Path, ref: str) -> Copy:
             copy.left_out.setdefault("a git submodule (its files are not in the commit)", []).append(entry.path)
         else:
             content = manifest if entry.path == MANIFEST_NAME else contents[entry.object]
+            if entry.path == README and entry.mode != SYMLINK:
+                content, copy.readme_regions = student_readme(content)
             copy.files[entry.path] = (entry.mode, content)
     return copy
+
+
+def student_readme(readme: bytes, name: str = README) -> tuple[bytes, tuple[int, int]]:
+    """``readme`` without its teacher-only regions: each from a line ``<!-- teacher-only -->``
+    to a line ``<!-- /teacher-only -->``, both markers included; a blank line left double
+    where a region was is made single, and a link to a heading left out (``[text](#anchor)``,
+    a table of contents) becomes its text. Returns the text and (regions, lines) left
+    out. A README without markers is returned as it is; markers that do not pair up are
+    an error (:class:`Refused`) naming ``name`` and the line."""
+    if b"teacher-only" not in readme:
+        return readme, (0, 0)
+    try:
+        lines = readme.decode("utf-8").splitlines(keepends=True)
+    except UnicodeDecodeError as error:
+        raise Refused(f"{name} is not UTF-8 text ({error}): its teacher-only markers cannot be read") from None
+    kept: list[str] = []
+    dropped: list[str] = []
+    opened: int | None = None  # the line of the marker of the region being left out
+    regions = 0
+    join = False  # the line before is where a region was taken out
+    for number, line in enumerate(lines, 1):
+        marker = TEACHER_ONLY.match(line)
+        if marker and not marker.group(1):
+            if opened is not None:
+                raise Refused(f"{name}, line {number}: {OPEN_MARKER} inside the teacher-only region opened at line "
+                              f"{opened}; close that one first with {CLOSE_MARKER}")
+            opened = number
+        elif marker:
+            if opened is None:
+                raise Refused(f"{name}, line {number}: {CLOSE_MARKER} closes no region (no {OPEN_MARKER} before it)")
+            opened, regions, join = None, regions + 1, True
+        elif opened is not None:
+            dropped.append(line)
+        else:
+            if join and not line.strip() and (not kept or not kept[-1].strip()):
+                continue  # the blank lines on either side of a region: one is enough
+            kept.append(line)
+            join = False
+    if opened is not None:
+        raise Refused(f"{name}, line {opened}: {OPEN_MARKER} is never closed (add {CLOSE_MARKER} where the "
+                      "teacher-only region ends)")
+    while join and kept and not kept[-1].strip():  # a region at the end: no blank lines left after the text
+        kept.pop()
+    gone = _anchors(dropped) - _anchors(kept)
+
+    def unlinked(link: re.Match) -> str:
+        return link.group(1) if link.group(2) in gone else link.group(0)
+
+    text = MARKDOWN_LINK.sub(unlinked, "".join(kept))
+    return text.encode("utf-8"), (regions, len(dropped) + 2 * regions)
+
+
+def _anchors(lines: list[str]) -> set[str]:
+    """The anchors GitHub gives the Markdown headings of ``lines`` (outside code blocks):
+    lower case, punctuation out, spaces as hyphens."""
+    anchors, fenced = set(), False
+    for line in lines:
+        if FENCE.match(line):
+            fenced = not fenced
+            continue
+        heading = None if fenced else HEADING.match(line.rstrip("\n"))
+        if heading:
+            anchors.add(re.sub(r"[^\w\- ]", "", heading.group(1).lower()).replace(" ", "-"))
+    return anchors
 
 
 def _entry(entries: list[Committed], path: str) -> Committed:
@@ -318,6 +401,10 @@ def _report(copy: Copy, root: Path, dest: Path, ref: str) -> None:
         print(f"  {shown} ({len(paths)} file{'s' * (len(paths) != 1)}): {why}")
     if copy.stripped:
         print(f"  {MANIFEST_NAME}: the {HIDDEN_CHECKS} field of {', '.join(copy.stripped)}")
+    regions, lines = copy.readme_regions
+    if regions:
+        print(f"  {README}: {regions} teacher-only region{'s' * (regions != 1)} ({lines} lines), between "
+              f"{OPEN_MARKER} and {CLOSE_MARKER}")
     pending = len(_git(root, "status", "--porcelain", "--", ".").stdout.splitlines())
     if pending:
         print(f"Not in the copy: {pending} uncommitted change(s) or untracked file(s) of {root} "

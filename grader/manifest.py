@@ -82,7 +82,8 @@ MODULE_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # thing, so no exercise's slug or module may be one of them.
 STUDENT_COMMANDS = ("list", "next", "show", "hint", "watch", "reset", "solution")
 TEACHER_COMMANDS = ("new", "check", "export")
-COMMANDS = STUDENT_COMMANDS + TEACHER_COMMANDS
+CI_COMMANDS = ("ci",)
+COMMANDS = STUDENT_COMMANDS + TEACHER_COMMANDS + CI_COMMANDS
 
 
 class ManifestError(Exception):
@@ -90,6 +91,7 @@ class ManifestError(Exception):
 
     def __init__(self, path: Path, message: str, line: int | None = None,
                  exercise: str | None = None, field: str | None = None) -> None:
+        self.path, self.line, self.exercise, self.field = path, line, exercise, field
         where = str(path) + (f", line {line}" if line else "")
         about = ", ".join(part for part in (
             f"exercise {exercise}" if exercise else "", f"field '{field}'" if field else "") if part)

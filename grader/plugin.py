@@ -187,6 +187,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                            causes=list(error.causes))
             run = getattr(item, "funcargs", {}).get("run")
             verdict["timeline"] = run.timeline() if isinstance(run, Run) else None
+            verdict["line"] = run.failure_line() if isinstance(run, Run) else None
         elif report.failed:  # a fault of the check or of the grader, not of the submission
             name = type(call.excinfo.value).__name__ if call.excinfo is not None else "?"
             verdict.update(status=Status.ERROR.value, output=report.longreprtext[-4000:],

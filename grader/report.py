@@ -9,16 +9,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from grader.formats._common import output_heading
 from grader.i18n import text
-from grader.results import CheckResult, ExerciseResult, HiddenChecks, Report, Status
+from grader.results import CheckResult, ExerciseResult, HiddenChecks, PullRequest, Report, Status
 from grader.timeline import draw
 
 MARKS = {Status.PASSED: "✓", Status.FAILED: "✗", Status.TIMEOUT: "⧗", Status.ERROR: "!"}
 OUTPUT_LINES = 15
 
 
-def render_json(report: Report, teacher: bool = False) -> str:
-    return json.dumps(_view(report, teacher).to_json(), ensure_ascii=False, indent=2)
+def render_json(report: Report, language: str = "en", teacher: bool = False) -> str:
+    """The ``grade/1`` document (its texts are in the language the report was graded in)."""
+    return json.dumps(_view(report, teacher).to_json(), ensure_ascii=False, indent=2) + "\n"
 
 
 def _view(report: Report, teacher: bool) -> Report:
@@ -52,6 +54,19 @@ def render_lines(report: Report, language: str, teacher: bool = False) -> list[L
                            score=report.score, max_score=report.max_score), "bold " + STYLES[report.status]))
     if report.seed is not None:
         lines.append(Line(text("report.seed", language, seed=report.seed), "dim"))
+    if report.pull_request is not None:
+        lines += _pull_request(report.pull_request, bool(report.exercises), language)
+    return lines
+
+
+def _pull_request(pull_request: PullRequest, graded: bool, language: str) -> list[Line]:
+    """What ``grade ci`` graded with, and the changed files it did not use."""
+    lines = [Line(text("ci.graded_with", language, base=pull_request.base, commit=pull_request.commit[:12]), "dim")]
+    if not graded:
+        lines.append(Line(text("ci.nothing_changed", language)))
+    if pull_request.ignored:
+        lines.append(Line(text("markdown.ignored", language, count=len(pull_request.ignored)), "yellow"))
+        lines += [Line(f"  {path}", "yellow") for path in pull_request.ignored]
     return lines
 
 
@@ -83,7 +98,7 @@ def _exercise_block(result: ExerciseResult, language: str) -> list[Line]:
             lines.append(Line("      " + text("timeline.title", language, call=first.timeline["call"])))
             lines += [Line("        " + row) for row in draw(first.timeline, language)]
         if first.status is not Status.PASSED and first.output.strip():
-            lines.append(Line("      " + text("report.output", language), "dim"))
+            lines.append(Line("      " + text(output_heading(first.status), language), "dim"))
             lines += _indented(_tail(first.output, language), "        | ", "dim", every_line=True)
     if result.withheld is not None:
         lines.append(_withheld(result.withheld, result.partial_credit, language))

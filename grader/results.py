@@ -34,11 +34,18 @@ class CheckResult:
     timeline: dict | None = None  # what the processes did in the call that failed (grader.timeline)
     points: int | None = None  # what it is worth when its exercise gives partial credit (None: all or nothing)
     hidden: bool = False  # never shown to students (Report.for_students)
+    line: int | None = None  # the line of the graded file where the failure shows (grader.location)
 
     def to_json(self) -> dict:
         return {"name": self.name, "start_method": self.start_method, "status": self.status.value,
                 "message": self.message, "output": self.output, "duration_s": round(self.duration_s, 3),
-                "timeline": self.timeline, "points": self.points, "hidden": self.hidden}
+                "timeline": self.timeline, "points": self.points, "hidden": self.hidden, "line": self.line}
+
+    @classmethod
+    def from_json(cls, data: dict) -> CheckResult:
+        return cls(name=data["name"], start_method=data["start_method"], status=Status(data["status"]),
+                   message=data["message"], output=data["output"], duration_s=data["duration_s"],
+                   timeline=data["timeline"], points=data["points"], hidden=data["hidden"], line=data.get("line"))
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,12 @@ class HiddenChecks:
 
     def to_json(self) -> dict:
         return {"total": self.total, "failed": self.failed, "points": self.points,
-                "points_lost": self.points - self.earned}
+                "points_lost": self.points - self.earned, "error": self.error}
+
+    @classmethod
+    def from_json(cls, data: dict) -> HiddenChecks:
+        return cls(total=data["total"], failed=data["failed"], points=data["points"],
+                   earned=data["points"] - data["points_lost"], error=data.get("error", False))
 
 
 @dataclass
@@ -79,6 +91,7 @@ class ExerciseResult:
     duration_s: float = 0.0
     partial_credit: bool = False
     withheld: HiddenChecks | None = None  # in a student's view: what stands for the hidden checks taken out
+    file: str = ""  # the file graded, relative to the course folder when inside it (exercises/ex03_queue.py)
 
     @property
     def status(self) -> Status:
@@ -138,11 +151,42 @@ class ExerciseResult:
 
     def to_json(self) -> dict:
         hidden = self.hidden_checks()
-        return {"id": self.id, "slug": self.slug, "status": self.status.value, "score": self.score,
+        return {"id": self.id, "slug": self.slug, "title": self.title, "file": self.file,
+                "status": self.status.value, "score": self.score,
                 "max_score": self.max_score, "partial_credit": self.partial_credit,
                 "duration_s": round(self.duration_s, 3), "message": self.problem, "hint": self.hint,
                 "checks": [check.to_json() for check in self.checks],
                 "hidden_checks": hidden.to_json() if hidden is not None else None}
+
+    @classmethod
+    def from_json(cls, data: dict, redacted: bool) -> ExerciseResult:
+        """The result ``to_json`` gave (``redacted``: from a students' view, whose hidden
+        checks are only counted); its status and score are derived again, not read."""
+        hidden = data["hidden_checks"]
+        return cls(id=data["id"], slug=data["slug"], title=data.get("title", data["slug"]),
+                   max_score=data["max_score"], file=data.get("file", ""), checks=[CheckResult.from_json(check) for check in data["checks"]],
+                   problem=data["message"], hint=data["hint"], duration_s=data["duration_s"],
+                   partial_credit=data["partial_credit"],
+                   withheld=HiddenChecks.from_json(hidden) if redacted and hidden is not None else None)
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    """What ``grade ci`` graded: the working tree's exercise files, with everything else
+    (checks, manifest, grader) from the trusted ``base``; ``ignored``: the files the pull
+    request changed that grading did not use."""
+
+    base: str  # the ref as given (origin/main)
+    commit: str  # the commit it resolved to
+    changed: list[str] = field(default_factory=list)  # exercise files changed, relative to the course folder
+    ignored: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"base": self.base, "commit": self.commit, "changed": self.changed, "ignored": self.ignored}
+
+    @classmethod
+    def from_json(cls, data: dict) -> PullRequest:
+        return cls(base=data["base"], commit=data["commit"], changed=data["changed"], ignored=data["ignored"])
 
 
 @dataclass
@@ -151,6 +195,7 @@ class Report:
     seed: int | None = None  # the inputs' seed: ``--seed`` reproduces the run
     interrupted: bool = False  # stopped by Ctrl-C: what was not graded says so
     redacted: bool = False  # made by for_students(): no hidden check in it
+    pull_request: PullRequest | None = None  # set by ``grade ci``
 
     @property
     def status(self) -> Status:
@@ -171,4 +216,22 @@ class Report:
     def to_json(self) -> dict:
         return {"schema": SCHEMA, "view": "student" if self.redacted else "teacher", "status": self.status.value,
                 "score": self.score, "max_score": self.max_score, "seed": self.seed,
+                "interrupted": self.interrupted,
+                "pull_request": self.pull_request.to_json() if self.pull_request is not None else None,
                 "exercises": [e.to_json() for e in self.exercises]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Report:
+        """The report ``to_json`` gave (a ``grade --format json`` document of this schema;
+        the fields added since the schema began may be missing). A document of another
+        schema, or missing a field it always had, raises ``ValueError``."""
+        if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+            raise ValueError(f"not a {SCHEMA} document")
+        redacted = data["view"] == "student"
+        try:
+            pull_request = data.get("pull_request")
+            return cls(exercises=[ExerciseResult.from_json(e, redacted) for e in data["exercises"]],
+                       seed=data["seed"], interrupted=data.get("interrupted", False), redacted=redacted,
+                       pull_request=PullRequest.from_json(pull_request) if pull_request is not None else None)
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"a {SCHEMA} document without a field it needs ({error})") from error

@@ -76,6 +76,7 @@ def run(options: Options, observer: Observer | None = None) -> Report:
     submissions = {}
     for exercise in exercises:
         path = submission_path(course, exercise, options)
+        results[exercise.id].file = _shown_path(path, course.root)
         problem = tables[exercise.id].problem or _unreadable(path, exercise, language)
         if problem:
             results[exercise.id].problem = problem
@@ -117,6 +118,15 @@ def submission_path(course: Course, exercise: Exercise, options: Options) -> Pat
     if options.submission.is_dir():
         return options.submission / f"{exercise.module}.py"
     return options.submission
+
+
+def _shown_path(path: Path, root: Path) -> str:
+    """``path`` relative to the course folder when inside it (``exercises/ex03_queue.py``), else absolute."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(resolved)
 
 
 def _check_start_methods(exercises: list[Exercise], methods: tuple[str, ...]) -> None:
@@ -288,7 +298,7 @@ class _Collector:
                     result.id, verdict["check"], start_method=verdict["start_method"],
                     status=Status(verdict["status"]), message=verdict["message"],
                     output=verdict["output"], duration_s=session_s + report.duration,
-                    timeline=verdict.get("timeline")))
+                    timeline=verdict.get("timeline"), line=verdict.get("line")))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         """A check file that cannot be loaded: the exercise is not graded; its hidden checks

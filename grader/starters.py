@@ -9,6 +9,12 @@ what was shipped; the commit is, first match wins:
 3. ``HEAD``.
 
 None of them exists where the course is not a git checkout (or git is missing).
+
+The teacher's commands, ``grade check`` and ``grade export``, read the course at one
+commit of their own instead (:func:`teacher_commit`): ``--ref``, else
+``$GRADE_STARTERS_REF``, else ``HEAD``, the teacher's last commit, pushed or not, so that
+what is checked is what is exported. The resolution above, ``origin/HEAD`` first, is
+the students' (the course as cloned) and the project's tests'.
 """
 
 from __future__ import annotations
@@ -49,6 +55,31 @@ def starters_ref(root: Path) -> str | None:
     return None
 
 
+def teacher_ref() -> str:
+    """The ref ``grade check`` and ``grade export`` read the course at when no ``--ref`` is
+    given: ``$GRADE_STARTERS_REF`` if set, else ``HEAD``."""
+    return os.environ.get(REF_VARIABLE) or "HEAD"
+
+
+def teacher_commit(root: Path, ref: str | None = None) -> str | None:
+    """The commit the teacher's commands read the course at: ``ref`` (``--ref``), else
+    :func:`teacher_ref`. None when ``root`` is not in a git work tree (or git is missing)
+    or nothing is committed yet, unless a ref was given (``ref``, or the variable): a
+    ref given that does not name a commit is an error (:class:`StarterError`)."""
+    given = ref or os.environ.get(REF_VARIABLE)
+    if shutil.which("git") is None or _git(root, "rev-parse", "--is-inside-work-tree").returncode != 0:
+        if ref:
+            raise StarterError(f"--ref {ref}: {root} is not in a git repository (or git is missing)")
+        return None
+    resolved = _git(root, "rev-parse", "--verify", "--quiet", f"{given or 'HEAD'}^{{commit}}")
+    if resolved.returncode == 0:
+        return resolved.stdout.decode().strip()
+    if given:
+        source = f"--ref {ref}" if ref else f"{REF_VARIABLE}={given}"
+        raise StarterError(f"{source}: {given!r} is not a commit of the repository at {root}")
+    return None
+
+
 def shipped_starter(root: Path, module: str) -> tuple[bytes, str] | None:
     """The starter ``exercises/<module>.py`` as shipped and the commit it comes from; None
     when there is no commit to read or the commit does not have the file."""
@@ -61,13 +92,19 @@ def shipped_starter(root: Path, module: str) -> tuple[bytes, str] | None:
 
 
 def materialise_starters(root: Path, dest: Path) -> dict[str, str]:
-    """Copy every starter of the course at ``root`` into ``dest`` as shipped; a file the
-    commit does not have (a new exercise not committed yet), or every file where there is
-    no commit, is taken from the working tree. Returns ``{file name: its commit, or
-    "working tree"}``. A starter the student deleted is restored from the commit."""
+    """Copy every starter of the course at ``root`` into ``dest`` as shipped (at
+    :func:`starters_ref`); see :func:`copy_starters`."""
+    return copy_starters(root, dest, starters_ref(root))
+
+
+def copy_starters(root: Path, dest: Path, commit: str | None) -> dict[str, str]:
+    """Copy every starter of the course at ``root`` into ``dest`` as committed at
+    ``commit``; a file the commit does not have (a new exercise not committed yet), or
+    every file where there is no commit (None), is taken from the working tree. Returns
+    ``{file name: its commit, or "working tree"}``. A starter the student deleted is
+    restored from the commit."""
     dest.mkdir(parents=True, exist_ok=True)
     sources: dict[str, str] = {}
-    commit = starters_ref(root)
     if commit is not None:
         listed = _git(root, "ls-tree", "-z", "--name-only", commit, f"./{STARTERS}/")
         if listed.returncode != 0:

@@ -27,6 +27,18 @@ from grader.starters import materialise_starters
 ROOT = Path(__file__).resolve().parents[1]
 PR_SET_CHILD_SUBREAPER = 36
 
+# The curriculum: the ten exercises the course ships, in order (id, slug, module). A
+# teacher may add more (grade new appends them): tests require these, first and in this
+# order, never that there are no others.
+CURRICULUM = (
+    ("exercise-1", "process", "ex01_process"), ("exercise-2", "main-guard", "ex02_main_guard"),
+    ("exercise-3", "queue", "ex03_queue"), ("exercise-4", "speedup", "ex04_speedup"),
+    ("exercise-5", "pool-map", "ex05_pool_map"), ("exercise-6", "apply-async", "ex06_apply_async"),
+    ("exercise-7", "shared-memory", "ex07_shared_memory"), ("exercise-8", "lock", "ex08_lock"),
+    ("exercise-9", "drain", "ex09_drain"), ("exercise-10", "word-count", "ex10_word_count"),
+)
+CURRICULUM_IDS = [ident for ident, _, _ in CURRICULUM]
+
 
 # The language every grading run of the tests uses, whatever LANG or GRADE_LANG the
 # developer has: the tests compare English texts.

@@ -36,16 +36,20 @@ def test_json_document_follows_the_schema() -> None:
     completed = grade("3", "--solution", "--start-method", "spawn", "--format", "json")
     assert completed.returncode == 0
     report = json.loads(completed.stdout)
-    assert set(report) == {"schema", "view", "status", "score", "max_score", "seed", "exercises"}
+    assert set(report) == {"schema", "view", "status", "score", "max_score", "seed", "interrupted", "pull_request",
+                           "exercises"}
+    assert (report["interrupted"], report["pull_request"]) == (False, None)
     assert report["view"] == "student"
     assert isinstance(report["seed"], int)
     assert report["schema"] == "grade/1" and report["status"] == "passed"
     (exercise,) = report["exercises"]
-    assert set(exercise) >= {"id", "slug", "status", "score", "max_score", "duration_s", "checks"}
+    assert set(exercise) >= {"id", "slug", "title", "file", "status", "score", "max_score", "duration_s", "checks"}
+    assert exercise["file"] == "solutions/ex03_queue.py"
     assert (exercise["partial_credit"], exercise["hidden_checks"], exercise["max_score"]) == (False, None, 1)
     for check in exercise["checks"]:
         assert set(check) == {"name", "start_method", "status", "message", "output", "duration_s", "timeline",
-                              "points", "hidden"}
+                              "points", "hidden", "line"}
+        assert check["line"] is None  # it passed
         assert check["start_method"] == "spawn" and (check["points"], check["hidden"]) == (None, False)
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, grade_json
-from grader.starters import StarterError, materialise_starters, starters_ref
+from conftest import CURRICULUM_IDS, ROOT, grade_json
+from grader.starters import StarterError, materialise_starters, starters_ref, teacher_commit, teacher_ref
 
 # What each starter's feedback must say (a fragment of the failing check's message).
 STARTER_REASONS = {
@@ -46,7 +46,8 @@ def test_every_solution_passes_under_every_start_method(solutions: dict) -> None
     assert solutions["status"] == "passed", [
         (ex["id"], c["name"], c["start_method"], c["message"])
         for ex in solutions["exercises"] for c in ex["checks"] if c["status"] != "passed"]
-    assert solutions["score"] == solutions["max_score"] == 10
+    assert [ex["id"] for ex in solutions["exercises"]][:len(CURRICULUM_IDS)] == CURRICULUM_IDS
+    assert solutions["score"] == solutions["max_score"] >= len(CURRICULUM_IDS)
     for exercise in solutions["exercises"]:
         methods = {check["start_method"] for check in exercise["checks"]}
         assert methods == {"fork", "spawn", "forkserver"}, exercise["id"]
@@ -135,6 +136,30 @@ def test_origin_head_wins_over_head_and_grade_starters_ref_over_both(
     monkeypatch.setenv("GRADE_STARTERS_REF", "no-such-ref")
     with pytest.raises(StarterError, match="no-such-ref"):
         materialise_starters(course, tmp_path / "typo")
+
+
+@needs_git
+def test_the_teacher_commands_read_head_unless_told_and_students_origin_head(
+        course: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """grade check and grade export read the teacher's last commit (HEAD, pushed or not),
+    or --ref, or $GRADE_STARTERS_REF; grade reset, grade show and these tests read the
+    course as cloned (origin/HEAD first)."""
+    shipped = git(course, "rev-parse", "HEAD")
+    (course / "exercises" / "ex01_process.py").write_text("# starter 1, not pushed yet\n")
+    git(course, "commit", "-q", "-am", "local")
+    local = git(course, "rev-parse", "HEAD")
+    git(course, "update-ref", "refs/remotes/origin/main", shipped)
+    git(course, "symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/main")
+    monkeypatch.delenv("GRADE_STARTERS_REF", raising=False)
+
+    assert (teacher_ref(), teacher_commit(course)) == ("HEAD", local)
+    assert starters_ref(course) == shipped  # the students' resolution, unchanged
+    assert teacher_commit(course, "origin/HEAD") == shipped
+    monkeypatch.setenv("GRADE_STARTERS_REF", "origin/main")
+    assert (teacher_ref(), teacher_commit(course)) == ("origin/main", shipped)
+    assert teacher_commit(course, local) == local  # --ref wins over the variable
+    with pytest.raises(StarterError, match="no-such-ref"):
+        teacher_commit(course, "no-such-ref")
 
 
 def test_outside_git_the_working_tree_files_are_the_starters(tmp_path: Path) -> None:

@@ -45,13 +45,14 @@ def course(tmp_path: Path) -> Path:
     return folder
 
 
-def check(course: Path, *args: str) -> subprocess.CompletedProcess:
+def check(course: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "grader", "check", *args], cwd=course, capture_output=True,
-                          text=True, timeout=300, stdin=subprocess.DEVNULL, env={**os.environ, **TEST_LANGUAGE})
+                          text=True, timeout=300, stdin=subprocess.DEVNULL,
+                          env={**os.environ, **TEST_LANGUAGE, **(env or {})})
 
 
-def check_json(course: Path, *args: str) -> tuple[int, dict]:
-    completed = check(course, "--format", "json", *args)
+def check_json(course: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict]:
+    completed = check(course, "--format", "json", *args, env=env)
     assert completed.stdout, completed.stderr
     return completed.returncode, json.loads(completed.stdout)
 
@@ -141,6 +142,74 @@ def test_a_broken_manifest_is_the_one_problem(course: Path) -> None:
     assert code == 1 and document["submissions"] == []
     (problem,) = document["problems"]
     assert problem["kind"] == "manifest" and problem["file"] == "exercises.yaml" and "invalid YAML" in problem["message"]
+
+
+def test_a_broken_manifest_says_the_course_could_not_be_checked(course: Path) -> None:
+    (course / "exercises.yaml").write_text("format_version: 2\nexercises: [\n", encoding="utf-8")
+    completed = check(course, "--runs", "1")
+    assert completed.returncode == 1, completed.stderr
+    summary = completed.stdout.rstrip().splitlines()[-1]
+    assert summary.startswith("The course could not be checked: its manifest is broken (exercises.yaml, line 3)")
+    assert "0 exercises" not in completed.stdout and "exercises.yaml, line 3: invalid YAML" in completed.stdout
+
+
+def git(folder: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=folder, check=True, capture_output=True, text=True).stdout.strip()
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_check_and_export_read_the_same_commit_head_unless_told(tmp_path: Path) -> None:
+    """A teacher's course whose origin/HEAD (pushed) has a starter that passes, fixed in a
+    local commit not pushed yet: grade check grades HEAD's starter, as grade export ships
+    HEAD; --ref (or $GRADE_STARTERS_REF) chooses another commit for both."""
+    course = make_course(tmp_path / "course", git=False)
+    starter = course / "exercises" / "ex01_process.py"
+    fixed = starter.read_bytes()
+    shutil.copyfile(course / "solutions" / "ex01_process.py", starter)  # the mistake, pushed
+    git(course, "init", "-q")
+    for message in ("pushed", "local fix"):
+        git(course, "add", "-A")
+        git(course, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", message)
+        if message == "pushed":
+            pushed = git(course, "rev-parse", "HEAD")
+            git(course, "update-ref", "refs/remotes/origin/HEAD", pushed)
+            starter.write_bytes(fixed)
+    head = git(course, "rev-parse", "HEAD")
+    unset = {"GRADE_STARTERS_REF": ""}
+
+    code, document = check_json(course, "1", "--runs", "1", env=unset)
+    assert code == 0, document["problems"]
+    assert document["starters"] == {"ref": "HEAD", "commit": head}
+    text = check(course, "1", "--runs", "1", "--ref", "origin/HEAD", env=unset)
+    assert text.returncode == 1 and "the starter got passed in 1/1 runs" in text.stdout
+    assert text.stdout.rstrip().endswith(f"starters as committed at {pushed[:12]} (origin/HEAD).")
+
+    def export(ref: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "grader", "export", str(tmp_path / f"copy-{ref or 'default'}")],
+                              cwd=course, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+                              env={**os.environ, **TEST_LANGUAGE, "GRADE_STARTERS_REF": ref})
+
+    exported = export("")
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.startswith(f"Exported the course at {head[:12]} (HEAD)")
+    pushed_one = export("origin/HEAD")  # the pushed starter is the solution: export stops there
+    assert pushed_one.returncode == 1
+    assert "exercises/ex01_process.py holds the reference solution" in pushed_one.stderr
+    typo = check(course, "1", "--ref", "no-such-ref")
+    assert typo.returncode == 2 and "no-such-ref" in typo.stderr
+
+
+def test_flakiness_measures_the_course_it_is_given(course: Path) -> None:
+    """bench/flakiness.py --course DIR grades that course's exercises: here, a copy whose
+    exercise-1 starter is solved, so it passes (the project's own starter fails)."""
+    shutil.copyfile(course / "solutions" / "ex01_process.py", course / "exercises" / "ex01_process.py")
+    measured = subprocess.run([sys.executable, str(ROOT / "bench" / "flakiness.py"), "exercise-1", "--runs", "1",
+                               "--start-method", "fork", "--course", str(course)], cwd=ROOT, capture_output=True,
+                              text=True, timeout=300, stdin=subprocess.DEVNULL, env={**os.environ, **TEST_LANGUAGE})
+    assert measured.returncode == 0, measured.stderr
+    rows = [line.split() for line in measured.stdout.splitlines()]
+    assert rows and all(row[:3] == ["exercise-1", "(starter)", row[2]] and row[-2:] == ["passed", "1/1"]
+                        for row in rows), measured.stdout
 
 
 def test_an_unknown_exercise_is_a_usage_error(course: Path) -> None:

@@ -121,7 +121,7 @@ def test_the_students_view_counts_hidden_checks_and_keeps_the_score() -> None:
     (exercise,) = students.exercises
     assert [c.name for c in exercise.checks] == ["test_a", "test_a"]
     assert exercise.withheld is not None and exercise.withheld.to_json() == \
-        {"total": 2, "failed": 1, "points": 5, "points_lost": 2}
+        {"total": 2, "failed": 1, "points": 5, "points_lost": 2, "error": False}
     assert (exercise.score, exercise.max_score, students.score) == (7, 9, 7) == (report.score, 9, 7)
     assert report.exercises[0].status is T and exercise.status is F  # a hidden timeout is only a failure
     assert students.for_students() == students
@@ -302,7 +302,7 @@ def test_students_see_a_count_and_the_score(course: Path) -> None:
     (exercise,) = document["exercises"]
     assert (document["view"], exercise["score"], exercise["max_score"], exercise["partial_credit"]) == \
         ("student", 10, 12, True)
-    assert exercise["hidden_checks"] == {"total": 2, "failed": 1, "points": 5, "points_lost": 2}
+    assert exercise["hidden_checks"] == {"total": 2, "failed": 1, "points": 5, "points_lost": 2, "error": False}
     assert {c["name"]: c["points"] for c in exercise["checks"]} == {
         "test_results_in_order_of_ns": 1, "test_empty_input": 2, "test_one_child_process_per_element": 3,
         "test_all_started_before_first_join": 1}

@@ -12,7 +12,7 @@ import pytest
 
 from grader.check import release_order
 from grader.sandbox.records import decode_events, decode_outcome
-from grader.sandbox.trace import check_against_facts
+from grader.sandbox.trace import Trace, check_against_facts
 from grader.sandbox.untrusted import SessionFolder, Tampered
 
 WINDOW = (100.0, 200.0)
@@ -173,3 +173,19 @@ def test_a_release_order_never_gives_the_input_values_in_order_nor_reversed(valu
         assert arriving[0] != values[0]
         if len(values) >= 3:
             assert arriving != values and arriving[::-1] != values
+
+
+def _call(pid: int, t0: float, t: float, main_thread: bool = True, func: str = "work") -> dict:
+    return {"ev": "call", "pid": pid, "t0": t0, "t": t, "func": func, "main_thread": main_thread}
+
+
+def test_max_concurrent_counts_the_processes_running_a_function_at_once() -> None:
+    assert Trace([]).max_concurrent("work") == 0
+    assert Trace([_call(1, 0.0, 1.0), _call(1, 1.0, 2.0)]).max_concurrent("work") == 1  # one after the other
+    trace = Trace([_call(2, 0.0, 1.0), _call(3, 0.5, 1.5),
+                   _call(3, 0.6, 0.9, main_thread=False),  # a second thread of process 3: still one process
+                   _call(4, 1.5, 2.0),                     # starts as 3 ends: no overlap
+                   _call(5, 0.7, 0.7),                     # no duration: overlaps nothing
+                   _call(6, 0.1, 1.9, func="other")])      # another function
+    assert trace.max_concurrent("work") == 2 and trace.max_concurrent("other") == 1
+    assert Trace([_call(pid, pid / 10, 1.0) for pid in range(1, 5)]).max_concurrent("work") == 4

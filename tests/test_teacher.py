@@ -16,13 +16,15 @@ import pytest
 import yaml
 
 from conftest import ROOT
+from grader.manifest import load_course
 from test_student import grade, make_course
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
 NEW = ("new", "pool-squares", "--title", "Square numbers in a pool", "--title-zh", "在进程池中求平方")
-NEW_FILES = {"exercises/ex11_pool_squares.py", "solutions/ex11_pool_squares.py",
-             "grader/checks/check_ex11_pool_squares.py"}
+NUMBER = len(load_course(ROOT).exercises) + 1  # grade new numbers it after the course's last (11 after the ten)
+NEW_ID, NEW_MODULE = f"exercise-{NUMBER}", f"ex{NUMBER:02d}_pool_squares"
+NEW_FILES = {f"exercises/{NEW_MODULE}.py", f"solutions/{NEW_MODULE}.py", f"grader/checks/check_{NEW_MODULE}.py"}
 APPENDED = {"exercises.yaml", "docs/exercises.md", "grader/i18n/en.yaml", "grader/i18n/zh.yaml"}
 HIDDEN = "grader/checks/hidden/check_ex07_teacher_only.py"
 TEACHER_ONLY = (".ci", "bench", "tests", "README.md", ".gitignore", ".devcontainer")
@@ -62,15 +64,15 @@ def test_a_new_exercise_passes_with_its_solution_and_fails_as_a_starter(course: 
     updated = (course / "exercises.yaml").read_bytes()
     assert updated.startswith(manifest)  # every byte before the entry as it was
     entry = yaml.safe_load(updated)["exercises"][-1]
-    assert updated[len(manifest):].decode().startswith("  - id: exercise-11\n    slug: pool-squares\n")
-    assert (entry["module"], entry["checks"]) == ("ex11_pool_squares", "grader/checks/check_ex11_pool_squares.py")
+    assert updated[len(manifest):].decode().startswith(f"  - id: {NEW_ID}\n    slug: pool-squares\n")
+    assert (entry["module"], entry["checks"]) == (NEW_MODULE, f"grader/checks/check_{NEW_MODULE}.py")
     assert entry["title"] == {"en": "Square numbers in a pool", "zh": "在进程池中求平方"}
     assert len(entry["hints"]) == 2 and all(hint["en"] and hint["zh"] for hint in entry["hints"])
     catalogues = [yaml.safe_load((course / "grader/i18n" / f"{language}.yaml").read_text())
                   for language in ("en", "zh")]
-    assert list(catalogues[0]) == list(catalogues[1]) and "ex11.not_in_workers" in catalogues[0]
+    assert list(catalogues[0]) == list(catalogues[1]) and f"ex{NUMBER:02d}.not_in_workers" in catalogues[0]
 
-    solution = run_json(course, "exercise-11", "--solution")  # every start method
+    solution = run_json(course, NEW_ID, "--solution")  # every start method
     assert solution["status"] == "passed", solution
     assert {check["start_method"] for check in solution["exercises"][0]["checks"]} == {"fork", "spawn", "forkserver"}
     starter = run_json(course, "pool-squares", "--start-method", "fork")
@@ -78,7 +80,7 @@ def test_a_new_exercise_passes_with_its_solution_and_fails_as_a_starter(course: 
     assert verdicts == {"test_values": "passed", "test_work_runs_in_pool_workers": "failed"}
     assert "in the caller's process" in starter["exercises"][0]["hint"]
 
-    shown = grade(course, "show", "11")
+    shown = grade(course, "show", str(NUMBER))
     assert shown.returncode == 0 and "compute(values, processes=2)" in shown.stdout and "Graded" in shown.stdout
 
 
@@ -98,10 +100,10 @@ def test_new_refuses_a_name_that_is_taken_and_writes_nothing(course: Path, args:
 
 
 def test_new_refuses_to_overwrite_a_file(course: Path) -> None:
-    (course / "grader/checks/check_ex11_pool_squares.py").write_text("# the teacher's draft\n")
+    (course / f"grader/checks/check_{NEW_MODULE}.py").write_text("# the teacher's draft\n")
     refused = grade(course, *NEW)
     assert refused.returncode == 2 and "exists: refusing to overwrite it" in refused.stderr
-    assert changed(course) == {"grader/checks/check_ex11_pool_squares.py"}
+    assert changed(course) == {f"grader/checks/check_{NEW_MODULE}.py"}
 
 
 def test_new_leaves_no_half_written_exercise_when_a_write_fails(course: Path) -> None:
@@ -166,7 +168,8 @@ def test_export_writes_a_student_copy_that_grades_on_its_own(tmp_path: Path) -> 
     manifest = (course / "exercises.yaml").read_text()
     hidden = hidden_checks(manifest)
     assert hidden["exercise-7"] == HIDDEN
-    for left_out in ("solutions/ (10 files)", "tests/", "bench/", ".ci/", GUIDE, *hidden.values(),
+    references = len(list((course / "solutions").glob("*.py")))
+    for left_out in (f"solutions/ ({references} files)", "tests/", "bench/", ".ci/", GUIDE, *hidden.values(),
                      f"hidden_checks field of {', '.join(hidden)}"):
         assert left_out in exported.stdout
 
@@ -178,6 +181,15 @@ def test_export_writes_a_student_copy_that_grades_on_its_own(tmp_path: Path) -> 
     assert {path for path in committed if path.startswith(("exercises/", "grader/checks/check_"))} <= shipped
     assert {"README.md", ".gitignore", ".devcontainer/Dockerfile", "pyproject.toml", "grader/cli.py",
             "docs/exercises.md"} <= shipped
+    readme = (copy / "README.md").read_text(encoding="utf-8")  # a student README: no teacher workflow
+    for teacher in ("grade new", "grade check", "grade export DEST", "## Adding an exercise", "## Teacher commands",
+                    "## Benchmark", "bench/", "tests/", "grader/checks/hidden", "teacher-only"):
+        assert teacher not in readme, teacher
+    for student in ("## Quick start", "## The exercises", "## A student's afternoon", "## How grading works",
+                    "## Timeouts", "## Points, partial credit and hidden checks", "## JSON output", "grade watch",
+                    "](#points-partial-credit-and-hidden-checks)"):
+        assert student in readme, student
+    assert "README.md: " in exported.stdout and "teacher-only region" in exported.stdout
     without = "".join(line for line in manifest.splitlines(keepends=True) if not line.startswith("    hidden_checks: "))
     assert (copy / "exercises.yaml").read_text() == without  # the rest of the file as it was
     # the starter as committed, not the teacher's attempt in the working tree
@@ -195,6 +207,35 @@ def test_export_writes_a_student_copy_that_grades_on_its_own(tmp_path: Path) -> 
     reset = grade(copy, "reset", "1", "--yes")
     assert reset.returncode == 0, reset.stderr
     assert (copy / "exercises/ex01_process.py").read_text() == git(copy, "show", "HEAD:exercises/ex01_process.py")
+
+
+def test_the_student_readme_leaves_out_teacher_only_regions_and_the_links_into_them() -> None:
+    from grader.export import student_readme
+
+    readme = ("# Course\n\n- [Start](#start)\n- [Adding an exercise](#adding-an-exercise)\n\n## Start\n\nRun it.\n\n"
+              "<!-- teacher-only -->\n\n## Adding an exercise\n\n```sh\n# not a heading\ngrade new\n```\n\n"
+              "<!-- /teacher-only -->\n\n## Next\n\nSee [above](#start).\n")
+    text, (regions, lines) = student_readme(readme.encode())
+    assert text.decode() == ("# Course\n\n- [Start](#start)\n- Adding an exercise\n\n## Start\n\nRun it.\n\n"
+                             "## Next\n\nSee [above](#start).\n")
+    assert (regions, lines) == (1, 10)
+    plain = b"# Course\n\nNo markers: `<!-- teacher-only -->` is not alone on its line.\n"
+    assert student_readme(plain) == (plain, (0, 0))  # as it is, byte for byte
+
+
+@pytest.mark.parametrize(("readme", "line", "says"), [
+    ("# Course\n\n<!-- teacher-only -->\n## Adding\n", 3, "is never closed"),
+    ("# Course\n<!-- /teacher-only -->\n", 2, "closes no region"),
+    ("<!-- teacher-only -->\na\n<!-- teacher-only -->\nb\n<!-- /teacher-only -->\n", 3, "inside the teacher-only region"),
+])
+def test_export_refuses_teacher_only_markers_that_do_not_pair_up(course: Path, tmp_path: Path, readme: str,
+                                                                   line: int, says: str) -> None:
+    (course / "README.md").write_text(readme)
+    commit(course)
+    refused = grade(course, "export", str(tmp_path / "copy"))
+    assert refused.returncode == 2 and len(refused.stderr.splitlines()) == 1, refused.stderr
+    assert refused.stderr.startswith(f"grade export: error: README.md, line {line}: ") and says in refused.stderr
+    assert not (tmp_path / "copy").exists()
 
 
 def test_export_refuses_a_destination_that_is_not_empty(course: Path, tmp_path: Path) -> None:

@@ -91,3 +91,24 @@ def test_the_seed_is_shown_and_reproduces_the_run(pristine_starters: Path) -> No
         return [(c["name"], c["status"], c["message"]) for c in report["exercises"][0]["checks"]]
 
     assert verdicts(again) == verdicts(first)
+
+
+GRADER_FAULT = ("def test_grader_fault(run: Run) -> None:\n    run.returned('process')\n"
+                "    raise LookupError('a fault of the check file, not of the submission')\n")
+HEADINGS = {"en": ("Output of the grader (a fault of the grader, not of your code):", "Output of your code:"),
+            "zh": ("评分程序的输出（这是评分程序自身的故障，不是你的代码的问题）：", "你的代码的输出：")}
+
+
+@pytest.mark.parametrize("language", sorted(HEADINGS))
+def test_a_check_that_raises_shows_the_graders_traceback_as_the_graders(tmp_path: Path, language: str) -> None:
+    """A check file raising in the grader's process is a fault of the grader: its traceback
+    is shown under a heading that says so, never as the output of the student's code."""
+    course = course_with_check(tmp_path, GRADER_FAULT)
+    completed = subprocess.run([sys.executable, "-m", "grader", "--course", str(course), "--solution",
+                                "--lang", language], capture_output=True, text=True, timeout=120,
+                               stdin=subprocess.DEVNULL, env={**os.environ, "NO_COLOR": "1"})
+    assert completed.returncode == 1, completed.stderr
+    graders, yours = HEADINGS[language]
+    block = completed.stdout.partition("! test_grader_fault [fork]")[2]
+    assert graders in block and yours not in completed.stdout, completed.stdout
+    assert "LookupError: a fault of the check file, not of the submission" in block.partition(graders)[2]

@@ -78,7 +78,7 @@ def test_multicore_runs_in_overlapping_processes(run: Run, inform) -> None:
     if any(c["pid"] == outcome.trace.main_pid for c in calls) or len(children) < min(len(tasks), 2):
         run.fail("ex04.not_in_processes", outcome, needed=min(len(tasks), 2), got=len(children),
                        timings=_timings(run))
-    if not _overlapped(outcome):
+    if outcome.trace.max_concurrent("work") < 2:
         run.fail("ex04.no_overlap", outcome, timings=_timings(run))
     inform(_timings(run))
 
@@ -132,12 +132,6 @@ def _verdict(run: Run, serial: float, total: float, tasks: int) -> str:
     return run.t("ex04.verdict.slower", task=f"{serial / max(tasks, 1):.2f}", **times)
 
 
-def _overlapped(outcome) -> bool:
-    """Whether calls of work() ran in different processes at the same time."""
-    calls = outcome.trace.calls("work")
-    return any(a["pid"] != b["pid"] and a["t0"] < b["t"] and b["t0"] < a["t"] for a in calls for b in calls)
-
-
 def _timings(run: Run) -> str:
     """What was measured, and why it came out that way on this machine."""
     outcomes = {name: run.outcome(call) for name, call in TIMED.items()}
@@ -148,7 +142,7 @@ def _timings(run: Run) -> str:
     count = cores()
     if startup is None:
         lesson = run.t("ex04.lesson.no_processes", cores=count)
-    elif not _overlapped(outcomes["multicore"]):
+    elif outcomes["multicore"].trace.max_concurrent("work") < 2:
         lesson = run.t("ex04.lesson.one_after_another", cores=count)
     elif count < 2:
         lesson = run.t("ex04.lesson.one_core")

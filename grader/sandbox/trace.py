@@ -107,6 +107,26 @@ class Trace:
         """Calls of a traced function of the exercise module."""
         return self.of("call", func=function)
 
+    def max_concurrent(self, function: str) -> int:
+        """The largest number of processes that were running a call of the traced
+        ``function`` at the same moment (0 without calls): 2 or more means calls in
+        different processes overlapped in time.
+
+        Processes are counted, not calls: threads of one process running the function at
+        once count as one process. Each call runs from its ``t0`` to its ``t``; a call that
+        ends at the very moment another starts does not overlap it, and a call of no
+        duration overlaps nothing."""
+        edges = sorted((t, step, call["pid"]) for call in self.calls(function) if call["t0"] < call["t"]
+                       for t, step in ((call["t0"], 1), (call["t"], -1)))  # at a tie, an end comes first
+        running: dict[int, int] = {}  # pid -> its calls running now
+        most = 0
+        for _, step, pid in edges:
+            running[pid] = running.get(pid, 0) + step
+            if not running[pid]:
+                del running[pid]
+            most = max(most, len(running))
+        return most
+
     def probes(self, token: str) -> list[dict]:
         return self.of("probe", token=token)
 

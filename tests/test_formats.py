@@ -1,0 +1,201 @@
+"""Every output format, rendered from one report (``tests/formats/report.json``: a real
+grading of five submissions, its paths and times made fixed, with hidden checks and
+partial credit added), against golden files and against each format's published rules.
+
+Update the golden files after an intended change with
+``GRADE_UPDATE_GOLDENS=1 pytest tests/test_formats.py``, then review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+import pytest
+import xmlschema
+
+from grader.formats import EXTENSIONS, FORMATS, Output, OutputError, render
+from grader.formats import markdown
+from grader.results import CheckResult, ExerciseResult, Report, Status
+
+FOLDER = Path(__file__).parent / "formats"
+EXPECTED = FOLDER / "expected"
+HIDDEN_NAME = "test_lock_released_on_error"
+HIDDEN_MESSAGE = "The lock stayed held after an exception"
+SUFFIX = {"text": "txt", "json": "json", "junit": "xml", "gradescope": "json", "markdown": "md", "github": "txt"}
+# Each format as students see it, and those a teacher's view changes, in English and Chinese.
+GOLDENS = [(name, "student", "en") for name in FORMATS] + [
+    ("json", "teacher", "en"), ("junit", "teacher", "en"), ("markdown", "teacher", "en"),
+    ("text", "student", "zh"), ("markdown", "student", "zh")]
+
+
+def load_report() -> Report:
+    return Report.from_json(json.loads((FOLDER / "report.json").read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize(("name", "view", "language"), GOLDENS, ids=["-".join(case) for case in GOLDENS])
+def test_golden(name: str, view: str, language: str) -> None:
+    got = render(load_report(), name, language, teacher=view == "teacher")
+    golden = EXPECTED / f"{name}.{view}.{language}.{SUFFIX[name]}"
+    if os.environ.get("GRADE_UPDATE_GOLDENS"):
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(got, encoding="utf-8")
+    assert golden.exists(), f"{golden.name} is missing: run GRADE_UPDATE_GOLDENS=1 pytest {__file__}"
+    assert got == golden.read_text(encoding="utf-8"), f"{golden.name} differs: if intended, update and review it"
+
+
+@pytest.mark.parametrize("name", [name for name in FORMATS if name != "gradescope"])
+def test_students_never_see_a_hidden_check(name: str) -> None:
+    shown = render(load_report(), name, "en").replace("\\", "")  # markdown escapes the name's underscores
+    assert HIDDEN_NAME not in shown and HIDDEN_MESSAGE not in shown
+    assert HIDDEN_NAME in render(load_report(), name, "en", teacher=True).replace("\\", "")
+
+
+def test_json_reads_back_as_the_same_report() -> None:
+    report = load_report()
+    for teacher in (True, False):
+        document = json.loads(render(report, "json", "en", teacher=teacher))
+        again = Report.from_json(document)
+        assert again.to_json() == document
+        assert again.score == report.score
+
+
+def test_a_document_of_another_kind_is_refused() -> None:
+    for document in ({"schema": "grade-check/1"}, [], {"schema": "grade/1", "view": "teacher"}):
+        with pytest.raises(ValueError):
+            Report.from_json(document)
+
+
+# --- JUnit: the common schema (the structure of Jenkins' junit-10.xsd) --------------------
+
+def test_junit_is_valid_against_the_schema() -> None:
+    schema = xmlschema.XMLSchema(FOLDER / "junit.xsd")
+    for teacher in (False, True):
+        schema.validate(render(load_report(), "junit", "en", teacher=teacher))
+
+
+def test_junit_counts_and_cases() -> None:
+    root = ET.fromstring(render(load_report(), "junit", "en"))
+    suites = {suite.get("name"): suite for suite in root}
+    assert list(suites) == ["exercise-1 process", "exercise-3 queue", "exercise-5 pool-map", "exercise-8 lock",
+                            "exercise-9 drain"]
+    ex3 = suites["exercise-3 queue"]
+    assert ex3.get("tests") == "8" and ex3.get("failures") == "8" and ex3.get("errors") == "0"
+    assert {case.get("name") for case in ex3}.issuperset({"test_empty_input[fork]", "test_empty_input[spawn]"})
+    ex5 = suites["exercise-5 pool-map"]
+    (case,) = ex5.findall("testcase")
+    assert case.find("error") is not None and "SyntaxError" not in case.get("name")
+    assert root.get("tests") == str(sum(int(suite.get("tests")) for suite in root))
+    text = ET.tostring(root, encoding="unicode")
+    assert "\x07" not in text and "\ufffd" in text  # a control character a submission printed
+
+
+def test_junit_skips_an_exercise_the_interruption_left_ungraded() -> None:
+    report = Report([ExerciseResult("exercise-2", "main-guard", "Guard", 1, problem="interrupted")], interrupted=True)
+    root = ET.fromstring(render(report, "junit", "en"))
+    assert root.find("testsuite/testcase/skipped") is not None
+
+
+# --- Gradescope: the autograder specification's fields ----------------------------------
+
+Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
+
+
+class GradescopeTest(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    score: float
+    max_score: float
+    status: Literal["passed", "failed"]
+    output: str
+    output_format: Literal["text", "html", "simple_format", "md", "ansi"]
+    tags: list[str]
+    visibility: Visibility
+    number: str
+
+
+class GradescopeResults(msgspec.Struct, forbid_unknown_fields=True):
+    score: float
+    max_score: float
+    execution_time: float
+    output: str
+    output_format: Literal["text", "html", "simple_format", "md", "ansi"]
+    visibility: Visibility
+    stdout_visibility: Visibility
+    tests: list[GradescopeTest]
+
+
+def test_gradescope_fields_and_scores() -> None:
+    report = load_report()
+    results = msgspec.json.decode(render(report, "gradescope", "en"), type=GradescopeResults)
+    assert results.score == report.score == sum(test.score for test in results.tests)
+    assert results.max_score == report.max_score == sum(test.max_score for test in results.tests)
+    hidden = [test for test in results.tests if HIDDEN_NAME in test.name]
+    assert hidden and all(test.visibility == "after_published" for test in hidden)
+    assert all(test.visibility == "visible" for test in results.tests if test not in hidden and "hidden" not in test.name)
+    visible_outputs = " ".join(test.output for test in results.tests if test.visibility == "visible")
+    assert HIDDEN_MESSAGE not in visible_outputs
+    assert [test.number for test in results.tests] == [str(n) for n in range(1, len(results.tests) + 1)]
+
+
+# --- Markdown: a pull-request comment ------------------------------------------------------
+
+def flood(exercises: int, output_lines: int) -> Report:
+    """A report whose every exercise failed with a long message and a long output."""
+    def failing(index: int) -> ExerciseResult:
+        checks = [CheckResult(f"test_{n}", "fork", Status.FAILED, message=f"wrong {n} " + "x" * 500,
+                              output="\n".join(f"line {i} ```" for i in range(output_lines))) for n in range(20)]
+        return ExerciseResult(f"exercise-{index}", f"slug-{index}", f"Title {index}", 1, checks)
+    return Report([failing(index) for index in range(1, exercises + 1)], seed=1)
+
+
+def test_markdown_stays_under_the_comment_limit_and_says_what_it_left_out() -> None:
+    shown = render(flood(40, 200), "markdown", "en")
+    assert len(shown) <= markdown.LIMIT + 1000
+    assert "more exercise(s) with failures are not shown here" in shown
+    assert shown.count("| ❌ | exercise-") == 40  # the table is always whole
+
+
+def test_markdown_fences_what_a_submission_printed() -> None:
+    shown = render(load_report(), "markdown", "en")
+    fences = re.findall(r"^(`{3,})text$", shown, re.MULTILINE)
+    assert "````" in fences  # longer than the ``` the submission printed
+    assert "\n::error::injected" in shown  # inside a fence: text, not markdown
+
+
+# --- GitHub: workflow commands ------------------------------------------------------------
+
+COMMAND = re.compile(r"^::(error|warning|notice)( [a-z]+=[^,:]*(,[a-z]+=[^,:]*)*)?::[^\n\r]*$")
+
+
+def test_github_commands_are_well_formed_and_cannot_be_injected() -> None:
+    lines = render(load_report(), "github", "en").splitlines()
+    assert lines and all(COMMAND.match(line) for line in lines), lines
+    assert not any(line.startswith("::error::injected") for line in lines)
+    errors = [line for line in lines if line.startswith("::error file=exercises/ex03_queue.py,line=16,")]
+    assert errors  # on the line where the call raised
+    assert any(line.startswith("::error file=exercises/ex09_drain.py,line=54,") for line in lines)  # where it hung
+    assert "::warning file=grader/checks/check_ex03_queue.py," in "\n".join(lines)
+
+
+def test_github_escapes_percent_and_newlines() -> None:
+    report = Report([ExerciseResult("exercise-1", "process", "P", 1, [
+        CheckResult("test_a", "fork", Status.FAILED, message="50% done\r\nnext: a, b", line=3)], file="e.py")])
+    (error, _) = render(report, "github", "en").splitlines()
+    assert error.endswith("::50%25 done%0D%0Anext: a, b")
+    assert "title=exercise-1 · test_a [fork]" in error
+
+
+# --- --output ----------------------------------------------------------------------------
+
+def test_an_output_file_format_comes_from_its_prefix_or_extension() -> None:
+    assert Output.parse("gradescope:results.json") == Output("gradescope", Path("results.json"))
+    assert Output.parse("out/report.xml") == Output("junit", Path("out/report.xml"))
+    assert {Output.parse(f"r{ext}").format for ext in EXTENSIONS} == set(EXTENSIONS.values())
+    assert Output.parse("C:results.json").format == "json"  # not a format name: part of the path
+    with pytest.raises(OutputError, match="gradescope:results.yaml"):
+        Output.parse("results.yaml")
