@@ -128,25 +128,10 @@ def grade_pull_request(root: Path, base: str, everything: bool = False, language
             _copy_submission(root / EXERCISES / f"{exercise.module}.py", submissions / f"{exercise.module}.py")
         report = _grade(base_root, submissions, [exercise.id for exercise in chosen], language, extra or []) \
             if chosen else Report([])
-        _name_files(report, {exercise.id: path for path, exercise in files.items()}, submissions)
+        report.name_files(submissions, {exercise.id: path for path, exercise in files.items()})
     report.pull_request = PullRequest(base=base, commit=commit, changed=sorted(p for p in changed if p in files),
                                       ignored=sorted(p for p in changed if p not in files))
     return report
-
-
-def _name_files(report: Report, files: dict[str, str], folder: Path) -> None:
-    """Each exercise's file by its path in the repository (``exercises/ex03_queue.py``),
-    in its result and wherever its feedback names the temporary copy that was graded."""
-    for result in report.exercises:
-        path = files.get(result.id)
-        if path is None:
-            continue
-        result.file = path
-        for copy in {str(folder / Path(path).name), str(folder.resolve() / Path(path).name)}:
-            result.problem = result.problem.replace(copy, path)
-            for check in result.checks:
-                check.message = check.message.replace(copy, path)
-                check.output = check.output.replace(copy, path)
 
 
 def _git(root: Path, *args: str) -> str:

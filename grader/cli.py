@@ -46,10 +46,14 @@ COMMAND_HELP = {
     "check": "prove the course sound: solutions pass, starters fail, goldens hold, nothing flaky",
     "export": "write a student copy of the course: no solutions, hidden checks or golden examples",
     "ci": "grade a pull request's exercise files with the checks and grader of its trusted base",
+    "batch": "grade a whole class: one JSON per student and a CSV gradebook (resumable, -j, --shard)",
+    "report": "what a class got right and wrong: scores, pass rates, failure causes (text, or --html)",
+    "gradescope-package": "write a Gradescope autograder (setup.sh, run_autograder) for this course",
 }
 # A teacher or CI command's module: its ``main(argv) -> int`` parses its own arguments.
 COMMAND_MODULES = {"new": "grader.scaffold", "check": "grader.course_check", "export": "grader.export",
-                   "ci": "grader.ci"}
+                   "ci": "grader.ci", "batch": "grader.batch", "report": "grader.class_report",
+                   "gradescope-package": "grader.gradescope_package"}
 
 
 class _Version(argparse.Action):
@@ -110,10 +114,10 @@ def _add_grading(parser: argparse.ArgumentParser, formats: bool = True) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The grading command: ``grade [EXERCISE...] [options]``."""
     def listed(names: tuple[str, ...]) -> str:
-        return "\n".join(f"  grade {name:<9} {COMMAND_HELP[name]}" for name in names)
+        return "\n".join(f"  grade {name:<18} {COMMAND_HELP[name]}" for name in names)
 
     commands = (f"{listed(STUDENT_COMMANDS)}\n\nFor teachers:\n{listed(TEACHER_COMMANDS)}\n\n"
-                f"For CI:\n{listed(CI_COMMANDS)}")
+                f"For CI and grading a class:\n{listed(CI_COMMANDS)}")
     parser = argparse.ArgumentParser(
         prog="grade", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Grade multiprocessing exercises. With no EXERCISE, grade them all in order.\n\n"

@@ -161,8 +161,9 @@ def _git(cwd: Path, *args: str, stdin: bytes | None = None) -> subprocess.Comple
                           stdin=None if stdin is not None else subprocess.DEVNULL)
 
 
-def select(root: Path, ref: str) -> Copy:
-    """The files of the copy, read from the course's commit ``ref``."""
+def select(root: Path, ref: str, keep_hidden: bool = False) -> Copy:
+    """The files of the copy, read from the course's commit ``ref`` (``keep_hidden``: with
+    the hidden checks, for an autograder students never see: ``grade gradescope-package``)."""
     resolved = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     if resolved.returncode != 0:
         raise Refused(f"{ref!r} is not a commit of a git repository at {root}: grade export copies the course "
@@ -180,7 +181,10 @@ def select(root: Path, ref: str) -> Copy:
         raise Refused(f"commit {commit[:12]} has no {MANIFEST_NAME} in {root}")
     contents = _blobs(root, [entry.object for entry in entries if entry.mode != SUBMODULE])
     copy = Copy(commit, files={})
-    manifest, hidden = _without_hidden_checks(contents[_entry(entries, MANIFEST_NAME).object], copy)
+    manifest = contents[_entry(entries, MANIFEST_NAME).object]
+    hidden: dict[str, str] = {}
+    if not keep_hidden:
+        manifest, hidden = _without_hidden_checks(manifest, copy)
     for entry in entries:
         left_out = next((name for name in LEFT_OUT if entry.path == name or entry.path.startswith(f"{name}/")), None)
         if left_out is not None:
@@ -330,9 +334,9 @@ def write(copy: Copy, dest: Path) -> None:
             raise ExportFailed(f"git {command} in {dest}: {done.stderr.decode().strip()}")
 
 
-def verify(copy: Copy, root: Path, dest: Path) -> None:
-    """No file of the copy holds a reference solution, its manifest names no hidden checks,
-    and its own grader reads its manifest."""
+def verify(copy: Copy, root: Path, dest: Path, keep_hidden: bool = False) -> None:
+    """No file of the copy holds a reference solution, its manifest names no hidden checks
+    (unless ``keep_hidden``), and its own grader reads its manifest."""
     solutions = [(path, text) for path, content in _solutions(copy, root).items() for text in _solution_texts(content)]
     for path, (mode, content) in copy.files.items():
         shipped = b"\n" + _normalised(content) + b"\n"
@@ -340,7 +344,8 @@ def verify(copy: Copy, root: Path, dest: Path) -> None:
         if leaked is not None:
             raise ExportFailed(f"{path} holds the reference solution {leaked}")
     exported = yaml.safe_load((dest / MANIFEST_NAME).read_text(encoding="utf-8"))
-    if any(HIDDEN_CHECKS in exercise for exercise in exported.get("exercises") or [] if isinstance(exercise, dict)):
+    if not keep_hidden and any(HIDDEN_CHECKS in exercise for exercise in exported.get("exercises") or []
+                               if isinstance(exercise, dict)):
         raise ExportFailed(f"{MANIFEST_NAME} of the copy still names hidden checks")
     listed = subprocess.run([sys.executable, "-m", "grader", "list"], cwd=dest, capture_output=True, text=True,
                             stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})

@@ -82,7 +82,7 @@ MODULE_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # thing, so no exercise's slug or module may be one of them.
 STUDENT_COMMANDS = ("list", "next", "show", "hint", "watch", "reset", "solution")
 TEACHER_COMMANDS = ("new", "check", "export")
-CI_COMMANDS = ("ci",)
+CI_COMMANDS = ("ci", "batch", "report", "gradescope-package")
 COMMANDS = STUDENT_COMMANDS + TEACHER_COMMANDS + CI_COMMANDS
 
 

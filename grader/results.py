@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 
 SCHEMA = "grade/1"
 
@@ -34,18 +35,21 @@ class CheckResult:
     timeline: dict | None = None  # what the processes did in the call that failed (grader.timeline)
     points: int | None = None  # what it is worth when its exercise gives partial credit (None: all or nothing)
     hidden: bool = False  # never shown to students (Report.for_students)
-    line: int | None = None  # the line of the graded file where the failure shows (grader.location)
+    line: int | None = None  # the line of the graded file where the failure shows (Run.failure_line)
+    causes: list[str] = field(default_factory=list)  # catalogue keys of the failure, most telling first
 
     def to_json(self) -> dict:
         return {"name": self.name, "start_method": self.start_method, "status": self.status.value,
                 "message": self.message, "output": self.output, "duration_s": round(self.duration_s, 3),
-                "timeline": self.timeline, "points": self.points, "hidden": self.hidden, "line": self.line}
+                "timeline": self.timeline, "points": self.points, "hidden": self.hidden, "line": self.line,
+                "causes": self.causes}
 
     @classmethod
     def from_json(cls, data: dict) -> CheckResult:
         return cls(name=data["name"], start_method=data["start_method"], status=Status(data["status"]),
                    message=data["message"], output=data["output"], duration_s=data["duration_s"],
-                   timeline=data["timeline"], points=data["points"], hidden=data["hidden"], line=data.get("line"))
+                   timeline=data["timeline"], points=data["points"], hidden=data["hidden"], line=data.get("line"),
+                   causes=list(data.get("causes", [])))
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,23 @@ class Report:
     @property
     def max_score(self) -> int:
         return sum(e.max_score for e in self.exercises)
+
+    def name_files(self, folder: Path, shown: dict[str, str]) -> None:
+        """Name each exercise's file as its reader knows it (``shown``, by exercise id:
+        ``exercises/ex03_queue.py``) where the report names the copy graded in ``folder``
+        (a scratch folder of grade ci, grade batch or an autograder): its ``file``, and
+        its feedback."""
+        for exercise in self.exercises:
+            name = shown.get(exercise.id)
+            if name is None:
+                continue
+            copies = {str(folder / Path(exercise.file).name), str(folder.resolve() / Path(exercise.file).name)}
+            exercise.file = name
+            for copy in copies:
+                exercise.problem = exercise.problem.replace(copy, name)
+                for check in exercise.checks:
+                    check.message = check.message.replace(copy, name)
+                    check.output = check.output.replace(copy, name)
 
     def for_students(self) -> Report:
         """What a student may see: every exercise without its hidden checks (counted instead)."""

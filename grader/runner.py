@@ -298,7 +298,8 @@ class _Collector:
                     result.id, verdict["check"], start_method=verdict["start_method"],
                     status=Status(verdict["status"]), message=verdict["message"],
                     output=verdict["output"], duration_s=session_s + report.duration,
-                    timeline=verdict.get("timeline"), line=verdict.get("line")))
+                    timeline=verdict.get("timeline"), line=verdict.get("line"),
+                    causes=list(verdict.get("causes", []))))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         """A check file that cannot be loaded: the exercise is not graded; its hidden checks

@@ -48,7 +48,7 @@ def test_json_document_follows_the_schema() -> None:
     assert (exercise["partial_credit"], exercise["hidden_checks"], exercise["max_score"]) == (False, None, 1)
     for check in exercise["checks"]:
         assert set(check) == {"name", "start_method", "status", "message", "output", "duration_s", "timeline",
-                              "points", "hidden", "line"}
+                              "points", "hidden", "line", "causes"}
         assert check["line"] is None  # it passed
         assert check["start_method"] == "spawn" and (check["points"], check["hidden"]) == (None, False)
 
