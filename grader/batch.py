@@ -44,10 +44,11 @@ from grader.gradebook import (GRADED, NOT_GRADED, ClassInfo, ExerciseColumn, Stu
                               record_path, save_class, save_record, write_csv)
 from grader.i18n import resolve_language
 from grader.manifest import START_METHODS, Course, ManifestError, load_course
-from grader.submissions import Collected, Entry, collect, entries
+from grader.sandbox.isolation import isolation
+from grader.submissions import Collected, DuplicateStudents, Entry, collect, entries
 
 STUDENT_TIMEOUT_S = 900.0  # a worker silent for longer on one student is stuck: replaced
-JOBS_PER_WORKER = 100  # a worker is replaced after this many students (memory stays flat)
+JOBS_PER_WORKER = 20  # a worker is replaced after this many students: its memory stays flat (+0.5 MiB a student otherwise)
 STOP_GRACE_S = 20.0  # after Ctrl-C, how long workers get to stop their sandboxes
 
 
@@ -88,68 +89,91 @@ def shard_of(student: str, shards: int) -> int:
     return int.from_bytes(digest[:8], "big") % shards + 1
 
 
-def fingerprint(course: Course) -> str:
-    """What a grade depends on besides the submission: the grader's version, the
-    manifest, every check file (hidden ones too) and the shipped reference times."""
+def fingerprint(course: Course, options: BatchOptions | None = None) -> str:
+    """What a grade depends on besides the submission: the grader that grades (every file
+    of its package: code, catalogues, shipped reference times), the course's manifest and
+    check files (hidden ones too), and the options that change verdicts (start methods,
+    seed, language)."""
     hashed = hashlib.sha256(f"grade {__version__}\0".encode())
-    paths = [course.root / "exercises.yaml"]
+    package = Path(__file__).resolve().parent
+    files = [(f"grader/{path.relative_to(package).as_posix()}", path) for path in sorted(package.rglob("*"))
+             if path.is_file() and "__pycache__" not in path.parts]
+    files.append(("exercises.yaml", course.root / "exercises.yaml"))
     for exercise in course.exercises:
-        paths += [path for path in (exercise.checks, exercise.hidden_checks) if path is not None]
-    for path in paths:
-        hashed.update(str(path.relative_to(course.root)).encode() + b"\0")
+        files += [(str(path.relative_to(course.root)), path) for path in (exercise.checks, exercise.hidden_checks)
+                  if path is not None]
+    for name, path in files:
+        hashed.update(name.encode() + b"\0")
         hashed.update(path.read_bytes() if path.is_file() else b"")
+    if options is not None:
+        hashed.update(repr((sorted(options.start_methods), options.seed, options.language)).encode())
     return hashed.hexdigest()[:16]
 
 
-def class_info(course: Course, shard: tuple[int, int]) -> ClassInfo:
+def class_info(course: Course, shard: tuple[int, int], options: BatchOptions | None = None) -> ClassInfo:
     columns = [ExerciseColumn(ex.id, ex.slug, ex.title.get("en"), declare(ex).max_score(ex)) for ex in course.exercises]
-    return ClassInfo(fingerprint(course), columns, f"{shard[0]}/{shard[1]}" if shard[1] > 1 else None)
+    return ClassInfo(fingerprint(course, options), columns, f"{shard[0]}/{shard[1]}")
 
 
 def run_batch(options: BatchOptions, observer: Observer | None = None) -> BatchResult:
-    """Grade the class (this shard of it); every student's record, in name order."""
+    """Grade the class (this shard of it); every student's record, in name order. Ctrl-C
+    at any moment stops it with every document written so far, and the gradebook of them."""
     course = load_course(options.course_root)
-    info = class_info(course, options.shard)
+    info = class_info(course, options.shard, options)
     options.out.mkdir(parents=True, exist_ok=True)
     save_class(options.out, info)
     modules = [exercise.module for exercise in course.exercises]
     mine = [entry for entry in entries(options.submissions) if shard_of(entry.student, options.shard[1]) == options.shard[0]]
     result = BatchResult(info)
     records: dict[str, StudentRecord] = {}
-    jobs: list[tuple[Entry, Collected]] = []
-    for entry in mine:
-        collected = collect(entry, modules)
-        done = read_record(record_path(options.out, entry.student))
-        if (not options.force and done is not None and done.digest == collected.digest()
-                and done.course == info.course and (done.status == GRADED or collected.problem)):
-            records[entry.student] = done
-            result.skipped += 1
-        elif collected.problem:
-            records[entry.student] = StudentRecord(entry.student, entry.path.name, collected.digest(), info.course,
-                                                   NOT_GRADED, collected.problem)
-            save_record(options.out, records[entry.student])
-        else:
-            jobs.append((entry, collected))
-    if observer is not None:
-        observer.started(len(mine), result.skipped)
-        for record in records.values():
-            observer.finished(record)
-    if jobs:
-        _measure_timeouts(course)
-        with tempfile.TemporaryDirectory(prefix="grade-batch-") as scratch:
-            pool = _Pool(options, info, Path(scratch))
-            try:
-                for record in pool.grade(jobs, observer):
-                    records[record.student] = record
-                    result.graded_now += 1
-            except KeyboardInterrupt:
-                result.interrupted = True
-                pool.stop()
-            finally:
-                pool.close()
+    try:
+        jobs: list[tuple[Entry, Collected]] = []
+        malformed: list[StudentRecord] = []
+        for entry in mine:
+            collected = collect(entry, modules)
+            done = read_record(record_path(options.out, entry.student))
+            if (not options.force and done is not None and done.digest == collected.digest()
+                    and done.course == info.course and (done.status == GRADED or collected.problem)):
+                records[entry.student] = done
+                result.skipped += 1
+            elif collected.problem:
+                records[entry.student] = StudentRecord(entry.student, entry.path.name, collected.digest(), info.course,
+                                                       NOT_GRADED, collected.problem)
+                save_record(options.out, records[entry.student])
+                malformed.append(records[entry.student])
+            else:
+                jobs.append((entry, collected))
+        if observer is not None:
+            observer.started(len(mine), result.skipped)
+            for record in malformed:
+                observer.finished(record)
+        if jobs:
+            _measure_timeouts(course)
+            _grade_jobs(options, info, jobs, observer, records, result)
+    except KeyboardInterrupt:
+        result.interrupted = True
     result.records = [records[entry.student] for entry in mine if entry.student in records]
     write_csv(options.out, info, result.records)
     return result
+
+
+def _grade_jobs(options: BatchOptions, info: ClassInfo, jobs: list[tuple[Entry, Collected]],
+                observer: Observer | None, records: dict[str, StudentRecord], result: BatchResult) -> None:
+    with tempfile.TemporaryDirectory(prefix="grade-batch-") as scratch:
+        pool = _Pool(options, info, Path(scratch))
+        try:
+            for record in pool.grade(jobs, observer):
+                records[record.student] = record
+                result.graded_now += 1
+        except KeyboardInterrupt:
+            result.interrupted = True
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup short
+            try:
+                pool.stop()
+            finally:
+                signal.signal(signal.SIGINT, previous)
+        finally:
+            pool.close()
 
 
 def _measure_timeouts(course: Course) -> None:
@@ -187,10 +211,12 @@ class _Pool:
 
     def _start(self) -> _Worker:
         log = (self.logs / f"worker-{len(self.workers) + 1}.log").open("ab")
+        # Run in the folder holding this grader package: `python -m` imports from the
+        # working folder first, which must never be one a student's files could be in.
         process = subprocess.Popen(
             [sys.executable, "-m", "grader.batch", "--worker", "--course", str(self.options.course_root)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, start_new_session=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            cwd=Path(__file__).resolve().parents[1], env={**os.environ, "PYTHONUNBUFFERED": "1"})
         log.close()
         worker = _Worker(process)
         self.workers.append(worker)
@@ -198,39 +224,56 @@ class _Pool:
         return worker
 
     def grade(self, jobs: list[tuple[Entry, Collected]], observer: Observer | None):
-        """Yield each student's record as it is written."""
+        """Yield each student's record as it is written. A worker that dies, or goes
+        silent for longer than the student timeout, is replaced (that student's record
+        says so); a worker is also replaced after :data:`JOBS_PER_WORKER` students."""
         waiting = list(reversed(jobs))
         idle = [self._start() for _ in range(min(self.options.jobs, len(jobs)))]
         busy: list[_Worker] = []
         while waiting or busy:
+            finished: list[StudentRecord] = []
             while idle and waiting:
                 worker = idle.pop()
-                self._send(worker, waiting.pop())
-                busy.append(worker)
+                job = waiting.pop()
+                try:
+                    self._send(worker, job)
+                    busy.append(worker)
+                except OSError:  # it died while idle
+                    finished.append(self._failed(worker, self._died(worker)))
+                    self._retire(worker)
+                    idle.append(self._start())
             for key, _ in self.selector.select(timeout=1.0):
                 worker = key.data
                 line = worker.process.stdout.readline()
-                record = self._answer(worker, line)
-                busy.remove(worker)
-                if observer is not None:
-                    observer.finished(record)
-                yield record
-                if worker.process.poll() is None and worker.jobs_done < JOBS_PER_WORKER:
-                    idle.append(worker)
-                else:
+                if worker not in busy:  # an idle worker that ended: replace it
                     self._retire(worker)
+                    idle.remove(worker)
                     if waiting:
                         idle.append(self._start())
-            for worker in [w for w in busy if time.monotonic() - w.since > self.options.student_timeout_s]:
-                record = self._failed(worker, f"the grader did not finish grading in "
-                                              f"{self.options.student_timeout_s:g} s (a fault of the grader)")
+                    continue
                 busy.remove(worker)
-                self._retire(worker, kill=True)
+                if not line:  # it died while grading
+                    finished.append(self._failed(worker, self._died(worker)))
+                    self._retire(worker)
+                else:
+                    finished.append(self._answer(worker))
+                    if worker.jobs_done < JOBS_PER_WORKER:
+                        idle.append(worker)
+                        continue
+                    self._retire(worker)
+                if waiting:
+                    idle.append(self._start())
+            for worker in [w for w in busy if time.monotonic() - w.since > self.options.student_timeout_s]:
+                finished.append(self._failed(worker, f"the grader did not finish grading in "
+                                                     f"{self.options.student_timeout_s:g} s (a fault of the grader)"))
+                busy.remove(worker)
+                self._retire(worker)
+                if waiting:
+                    idle.append(self._start())
+            for record in finished:
                 if observer is not None:
                     observer.finished(record)
                 yield record
-                if waiting:
-                    idle.append(self._start())
 
     def _send(self, worker: _Worker, job: tuple[Entry, Collected]) -> None:
         entry, collected = job
@@ -244,33 +287,45 @@ class _Pool:
         worker.process.stdin.write((json.dumps(message) + "\n").encode())
         worker.process.stdin.flush()
 
-    def _answer(self, worker: _Worker, line: bytes) -> StudentRecord:
+    def _answer(self, worker: _Worker) -> StudentRecord:
+        """The record the worker says it wrote (it must be there, for these very files)."""
         worker.jobs_done += 1
-        assert worker.student is not None
-        record = read_record(record_path(self.options.out, worker.student)) if line else None
-        if record is None or record.digest != worker.job[1].digest():
-            code = worker.process.poll()
-            return self._failed(worker, f"the grader stopped while grading it (exit status {code}: a fault of the "
-                                        f"grader, see {self.logs.name}/ in the grades folder)")
+        assert worker.job is not None
+        record = read_record(record_path(self.options.out, worker.job[0].student))
+        if record is None or record.digest != worker.job[1].digest() or record.course != self.info.course:
+            return self._failed(worker, "the grader answered without writing the student's document (a fault of "
+                                        "the grader)")
         return record
 
+    def _died(self, worker: _Worker) -> str:
+        code = worker.process.poll()
+        return (f"the grader stopped while grading it (exit status {code}: a fault of the grader, see "
+                f"{self.logs.name}/ in the grades folder)")
+
     def _failed(self, worker: _Worker, reason: str) -> StudentRecord:
+        assert worker.job is not None
         entry, collected = worker.job
         record = StudentRecord(entry.student, entry.path.name, collected.digest(), self.info.course, NOT_GRADED, reason,
                                seconds=time.monotonic() - worker.since)
         save_record(self.options.out, record)
         return record
 
-    def _retire(self, worker: _Worker, kill: bool = False) -> None:
+    def _retire(self, worker: _Worker) -> None:
+        """Close the worker's stdin (it ends after its current student), and stop it if it
+        does not: SIGINT first (it stops its sandboxes), then SIGKILL."""
         self.selector.unregister(worker.process.stdout)
-        if kill:
-            _signal_group(worker.process, signal.SIGINT)  # stops its sandboxes
+        try:
+            worker.process.stdin.close()
+        except OSError:
+            pass
+        for signum, wait_s in ((None, 1.0), (signal.SIGINT, STOP_GRACE_S), (signal.SIGKILL, None)):
+            if signum is not None:
+                _signal_group(worker.process, signum)
             try:
-                worker.process.wait(STOP_GRACE_S)
+                worker.process.wait(wait_s)
+                break
             except subprocess.TimeoutExpired:
-                _signal_group(worker.process, signal.SIGKILL)
-        worker.process.stdin.close()
-        worker.process.wait()
+                continue
         worker.process.stdout.close()
 
     def stop(self) -> None:
@@ -287,13 +342,8 @@ class _Pool:
 
     def close(self) -> None:
         for worker in self.workers:
-            if worker.process.poll() is None:
-                worker.process.stdin.close()
-                try:
-                    worker.process.wait(STOP_GRACE_S)
-                except subprocess.TimeoutExpired:
-                    _signal_group(worker.process, signal.SIGKILL)
-                    worker.process.wait()
+            if not worker.process.stdout.closed:
+                self._retire(worker)
         self.selector.close()
 
 
@@ -433,11 +483,15 @@ def main(argv: list[str]) -> int:
     options = BatchOptions(course_root(parser, args).resolve(), args.submissions, args.out.resolve(), args.jobs,
                            args.force, parse_shard(parser, args.shard), tuple(args.start_methods), args.seed,
                            resolve_language(args.lang))
+    refusal = isolation().refusal()
+    if refusal:
+        print(f"grade batch: error: {refusal}", file=sys.stderr)
+        return EXIT_USAGE
     progress = BatchProgress()
     try:
         with progress:
             result = run_batch(options, progress)
-    except ManifestError as error:
+    except (ManifestError, DuplicateStudents) as error:
         print(f"grade batch: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     progress.summary(result, options.out)

@@ -58,7 +58,7 @@ CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
 ]
 UNEXPLAINED = {Status.TIMEOUT: "timed out (no known cause)", Status.ERROR: "could not be graded (file, grader)",
                Status.FAILED: "other failure"}
-NOT_GRADABLE = "file missing or unreadable (syntax error)"
+NOT_GRADABLE = "not gradable (file missing, syntax error, grader fault)"
 SLOWEST = 10
 
 
@@ -263,6 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("grades", type=Path, nargs="+", metavar="GRADES", help="a grades folder of grade batch")
     parser.add_argument("--html", type=Path, metavar="FILE", help="also write the report as one self-contained page")
     parser.add_argument("--csv", type=Path, metavar="FILE", help="also write the merged gradebook (CSV)")
+    parser.add_argument("--partial", action="store_true",
+                        help="read the shards given even if some are missing (their students are then left out)")
     return parser
 
 
@@ -270,7 +272,7 @@ def main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        info, records = load(args.grades)
+        info, records = load(args.grades, partial=args.partial)
         stats = compute(info, records)
         if args.html is not None:
             write_atomically(args.html, render_html(stats).encode("utf-8"))

@@ -136,11 +136,14 @@ class GradebookError(Exception):
     """Grades folders that cannot be read together (said in one line)."""
 
 
-def load(folders: list[Path]) -> tuple[ClassInfo, list[StudentRecord]]:
+def load(folders: list[Path], partial: bool = False) -> tuple[ClassInfo, list[StudentRecord]]:
     """The class's records from one grades folder or several (the shards of one class,
-    graded against the same course), by student name."""
+    graded against the same course), by student name. Every shard must be there once
+    (unless ``partial``), and every record graded against the course of its folder."""
     info: ClassInfo | None = None
     records: dict[str, tuple[Path, StudentRecord]] = {}
+    shards: dict[int, Path] = {}
+    count = 0
     for folder in folders:
         try:
             here = ClassInfo.from_json(json.loads((folder / CLASS_FILE).read_text(encoding="utf-8")))
@@ -149,15 +152,29 @@ def load(folders: list[Path]) -> tuple[ClassInfo, list[StudentRecord]]:
         if info is not None and here.course != info.course:
             raise GradebookError(f"{folder} was graded against another version of the course than {folders[0]}")
         info = info or here
+        index, _, total = (here.shard or "1/1").partition("/")
+        if count and int(total) != count:
+            raise GradebookError(f"{folder} is shard {here.shard}, but {shards[min(shards)]} is one of {count}")
+        count = int(total)
+        if int(index) in shards:
+            raise GradebookError(f"{shards[int(index)]} and {folder} are both shard {here.shard}")
+        shards[int(index)] = folder
         for path in sorted((folder / STUDENTS).glob("*.json")):
             record = read_record(path)
             if record is None:
                 raise GradebookError(f"{path}: not a {STUDENT_SCHEMA} document")
+            if record.course != here.course:
+                raise GradebookError(f"{path} was graded against another version of the course or other options "
+                                     f"than the rest of {folder}: grade batch it again")
             if record.student in records:
                 raise GradebookError(f"{record.student!r} is graded in both {records[record.student][0]} and {path}")
             records[record.student] = (path, record)
     if info is None:
         raise GradebookError("no grades folder given")
+    missing = sorted(set(range(1, count + 1)) - set(shards))
+    if missing and not partial:
+        raise GradebookError(f"shard(s) {', '.join(f'{i}/{count}' for i in missing)} missing: give every shard's "
+                             "folder (or --partial, to read what is there)")
     return info, [record for _, record in sorted(records.values(), key=lambda item: item[1].student)]
 
 

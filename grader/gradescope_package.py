@@ -58,6 +58,9 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 set -uo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 PYTHON="${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
+# Fail closed: no grading without bubblewrap or Landlock around the submission (the
+# results then say the autograder could not grade; grade --version says why).
+export GRADE_REQUIRE_ISOLATION="${GRADE_REQUIRE_ISOLATION-1}"
 cd "$ROOT/source/course"
 exec "$PYTHON" -m grader.gradescope_package --run --root "$ROOT"
 """

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from grader.formats._common import output_heading
+from grader.formats._common import output_heading, shown_path
 from grader.i18n import text
 from grader.results import CheckResult, ExerciseResult, HiddenChecks, PullRequest, Report, Status
 from grader.timeline import draw
@@ -61,12 +61,13 @@ def render_lines(report: Report, language: str, teacher: bool = False) -> list[L
 
 def _pull_request(pull_request: PullRequest, graded: bool, language: str) -> list[Line]:
     """What ``grade ci`` graded with, and the changed files it did not use."""
-    lines = [Line(text("ci.graded_with", language, base=pull_request.base, commit=pull_request.commit[:12]), "dim")]
+    lines = [Line(text("ci.graded_with", language, base=shown_path(pull_request.base),
+                       commit=pull_request.commit[:12]), "dim")]
     if not graded:
         lines.append(Line(text("ci.nothing_changed", language)))
     if pull_request.ignored:
         lines.append(Line(text("markdown.ignored", language, count=len(pull_request.ignored)), "yellow"))
-        lines += [Line(f"  {path}", "yellow") for path in pull_request.ignored]
+        lines += [Line(f"  {shown_path(path)}", "yellow") for path in pull_request.ignored]
     return lines
 
 

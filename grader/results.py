@@ -248,8 +248,8 @@ class Report:
         schema, or missing a field it always had, raises ``ValueError``."""
         if not isinstance(data, dict) or data.get("schema") != SCHEMA:
             raise ValueError(f"not a {SCHEMA} document")
-        redacted = data["view"] == "student"
         try:
+            redacted = data["view"] == "student"
             pull_request = data.get("pull_request")
             return cls(exercises=[ExerciseResult.from_json(e, redacted) for e in data["exercises"]],
                        seed=data["seed"], interrupted=data.get("interrupted", False), redacted=redacted,

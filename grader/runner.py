@@ -27,6 +27,7 @@ from grader.declared import CheckTable, declare
 from grader.i18n import resolve_language, text
 from grader.manifest import Course, Exercise, load_course
 from grader.results import CheckResult, ExerciseResult, Report, Status
+from grader.sandbox.isolation import isolation
 from grader.scheduler import Scheduler
 
 if TYPE_CHECKING:
@@ -66,6 +67,9 @@ class Options:
 def run(options: Options, observer: Observer | None = None) -> Report:
     """Grade the selection: the complete results, hidden checks included (a renderer
     shows students :meth:`Report.for_students`)."""
+    refusal = isolation().refusal()
+    if refusal:
+        raise UsageError(refusal)
     course = load_course(options.course_root)
     language = resolve_language(options.language)
     exercises = select(course, options.selection, options.submission)

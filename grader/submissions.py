@@ -9,7 +9,8 @@ with a dot aside), in name order; the student is the entry's name (a zip's witho
   ``<module>.py`` nearest the folder's top (``.git`` and other dotted folders aside);
   symbolic links are never followed;
 - a bare git repository (a folder with ``HEAD`` and ``objects/``): its ``HEAD``, read
-  the same way;
+  the same way (git never runs on the student's repository itself, whose configuration
+  could name commands: see :func:`_bare_repository`);
 - a ``.zip``: read the same way, without extracting anything to disk. A zip is refused
   whole when a member's path is absolute or climbs out (``../``), when it holds more than
   :data:`MAX_MEMBERS` members or :data:`MAX_UNZIPPED_BYTES` once unzipped (a zip bomb), or
@@ -24,13 +25,14 @@ file at all, a corrupt zip) is a submission that cannot be graded, with the reas
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import posixpath
+import shutil
 import stat
 import subprocess
-import tarfile
+import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -74,15 +76,23 @@ class Collected:
             (folder / f"{module}.py").write_bytes(content)
 
 
+class DuplicateStudents(Exception):
+    """Two entries stand for one student (``alice/`` and ``alice.zip``)."""
+
+
 def entries(folder: Path) -> list[Entry]:
-    """The class's entries: every file and folder of ``folder`` but dotted ones, by name."""
-    found = []
+    """The class's entries: every file and folder of ``folder`` but dotted ones, by name.
+    Two entries for one student are refused: which one to grade is the teacher's call."""
+    found: dict[str, Entry] = {}
     for path in sorted(folder.iterdir(), key=lambda p: p.name):
         if path.name.startswith("."):
             continue
         student = path.name[:-4] if path.suffix.lower() == ".zip" and path.is_file() else path.name
-        found.append(Entry(student, path))
-    return found
+        if student in found:
+            raise DuplicateStudents(f"{found[student].path.name} and {path.name} in {folder} are both {student!r}: "
+                                    "keep one")
+        found[student] = Entry(student, path)
+    return list(found.values())
 
 
 def collect(entry: Entry, modules: list[str]) -> Collected:
@@ -101,7 +111,8 @@ def collect(entry: Entry, modules: list[str]) -> Collected:
             return Collected(problem="not a folder, a git repository or a .zip file")
     except Unsafe as error:
         return Collected(problem=str(error))
-    except (OSError, zipfile.BadZipFile, tarfile.TarError, subprocess.SubprocessError) as error:
+    except (OSError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, ValueError,
+            subprocess.SubprocessError) as error:  # a corrupt, encrypted or oddly compressed zip among them
         return Collected(problem=f"cannot be read: {error}")
     if not collected.files and not collected.problem:
         collected.problem = "no exercise file in it (" + ", ".join(f"{module}.py" for module in modules[:3]) + ", …)"
@@ -191,16 +202,49 @@ def _unzip(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
 
 
 def _bare_repository(path: Path) -> Listing:
-    done = subprocess.run(["git", "--git-dir", str(path), "archive", "--format=tar", "HEAD"], capture_output=True,
-                          stdin=subprocess.DEVNULL, timeout=60)
+    """The files of a bare repository's ``HEAD``, read without ever running git on the
+    student's own repository: its ``config`` could name filters or commands to run. Its
+    refs and objects (nothing else, no symbolic link, at most :data:`MAX_UNZIPPED_BYTES`)
+    are copied into a scratch repository with no configuration, whose ``ls-tree`` gives
+    each file's size before ``cat-file blob`` (which applies no filter) reads it."""
+    sources = [path / "HEAD", path / "packed-refs", path / "refs", path / "objects"]
+    total = 0
+    scratch = Path(tempfile.mkdtemp(prefix="grade-repo-"))
+    try:
+        for source in sources:
+            for item in ([source] if source.is_file() else sorted(source.rglob("*")) if source.is_dir() else []):
+                info = item.lstat()
+                relative = item.relative_to(path)
+                if stat.S_ISLNK(info.st_mode) or relative.as_posix() == "objects/info/alternates":
+                    continue
+                if stat.S_ISDIR(info.st_mode):
+                    (scratch / relative).mkdir(parents=True, exist_ok=True)
+                elif stat.S_ISREG(info.st_mode):
+                    total += info.st_size
+                    if total > MAX_UNZIPPED_BYTES:
+                        raise Unsafe(f"a repository of more than {MAX_UNZIPPED_BYTES // 1024**2} MiB: not graded")
+                    (scratch / relative).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(item, scratch / relative)
+        listed = _git_plain(scratch, "ls-tree", "-r", "-l", "-z", "HEAD")
+        listing: Listing = []
+        for line in filter(None, listed.split(b"\0")):
+            meta, name = line.split(b"\t", 1)
+            mode, kind, obj, size = meta.split()
+            if kind == b"blob" and mode in (b"100644", b"100755") and size.isdigit():
+                data = _git_plain(scratch, "cat-file", "blob", obj.decode()) if int(size) <= MAX_SUBMISSION_BYTES \
+                    else None
+                listing.append((posixpath.normpath(name.decode("utf-8", "replace")),
+                                Reader(lambda data=data: data, int(size))))
+        return listing
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _git_plain(repository: Path, *args: str) -> bytes:
+    """git on a scratch repository, with no configuration but its own (none) read."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(repository), "GIT_CONFIG_NOSYSTEM": "1",
+           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_DIR": str(repository), "LC_ALL": "C"}
+    done = subprocess.run(["git", *args], capture_output=True, stdin=subprocess.DEVNULL, timeout=60, env=env)
     if done.returncode != 0:
-        raise OSError(done.stderr.decode(errors="replace").strip() or "git archive failed")
-    if len(done.stdout) > MAX_UNZIPPED_BYTES:
-        raise Unsafe(f"a repository of more than {MAX_UNZIPPED_BYTES // 1024**2} MiB: not graded")
-    archive = tarfile.open(fileobj=io.BytesIO(done.stdout))
-    listing: Listing = []
-    for member in archive.getmembers():
-        if member.isfile():
-            listing.append((posixpath.normpath(member.name),
-                            Reader(lambda member=member: archive.extractfile(member).read(), member.size)))
-    return listing
+        raise OSError(done.stderr.decode(errors="replace").strip() or f"git {args[0]} failed")
+    return done.stdout

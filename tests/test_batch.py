@@ -182,3 +182,67 @@ def test_a_bad_shard_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "s").mkdir()
     for shard in ("0/2", "3/2", "a/b", "1"):
         assert batch(str(tmp_path / "s"), "--out", str(tmp_path / "g"), "--shard", shard).returncode == 2
+
+
+# --- reading submissions safely ------------------------------------------------------------
+
+def test_a_bare_repository_s_own_configuration_never_runs(tmp_path: Path) -> None:
+    """A repository whose config names a smudge filter (a command) for every file: the
+    file is read, the command never runs."""
+    from grader.submissions import Entry, collect
+
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copyfile(SOLUTION_1, work / "ex01_process.py")
+    (work / ".gitattributes").write_text("* filter=evil\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "x"]):
+        subprocess.run([*git, *command], cwd=work, check=True)
+    bare = tmp_path / "bare"
+    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(bare)], check=True)
+    witness = tmp_path / "pwned"
+    with (bare / "config").open("a") as config:
+        config.write(f'[filter "evil"]\n\tsmudge = sh -c "touch {witness}; cat"\n\tclean = cat\n')
+    collected = collect(Entry("mallory", bare), ["ex01_process"])
+    assert collected.files["ex01_process"] == SOLUTION_1.read_bytes()
+    assert not witness.exists()
+
+
+def test_a_corrupt_zip_is_a_row_not_a_crash(tmp_path: Path) -> None:
+    from grader.submissions import Entry, collect
+
+    path = make_zip(tmp_path / "broken.zip", {"ex01_process.py": SOLUTION_1.read_bytes() * 20})
+    data = bytearray(path.read_bytes())
+    start = data.index(b"ex01_process.py") + len("ex01_process.py") + 10
+    data[start:start + 40] = b"\xff" * 40  # inside the deflated member
+    path.write_bytes(bytes(data))
+    unsupported = make_zip(tmp_path / "odd.zip", {"ex01_process.py": b"x = 1\n"})
+    odd = bytearray(unsupported.read_bytes())
+    central = odd.index(b"PK\x01\x02")
+    odd[8:10] = odd[central + 10:central + 12] = (99).to_bytes(2, "little")  # method 99 (AES): not supported
+    unsupported.write_bytes(bytes(odd))
+    for zipped in (path, unsupported):
+        collected = collect(Entry("x", zipped), ["ex01_process"])
+        assert collected.problem.startswith("cannot be read") or "unzips to more" in collected.problem, collected
+
+
+def test_two_entries_for_one_student_are_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "submissions"
+    (folder / "alice").mkdir(parents=True)
+    make_zip(folder / "alice.zip", {"ex01_process.py": b"x = 1\n"})
+    done = batch(str(folder), "--out", str(tmp_path / "grades"))
+    assert done.returncode == 2 and "alice" in done.stderr and "keep one" in done.stderr
+
+
+def test_a_report_needs_every_shard_unless_partial(tmp_path: Path) -> None:
+    folder = tmp_path / "submissions"
+    for name in ("a", "b", "c", "d"):
+        (folder / name).mkdir(parents=True)
+        (folder / name / "ex01_process.py").write_text("x = (\n")
+    assert batch(str(folder), "--out", str(tmp_path / "one"), "--shard", "1/2").returncode == 0
+    refused = subprocess.run([sys.executable, "-m", "grader", "report", str(tmp_path / "one")], capture_output=True,
+                             text=True, timeout=120)
+    assert refused.returncode == 2 and "2/2 missing" in refused.stderr
+    partial = subprocess.run([sys.executable, "-m", "grader", "report", str(tmp_path / "one"), "--partial"],
+                             capture_output=True, text=True, timeout=120)
+    assert partial.returncode == 0, partial.stderr

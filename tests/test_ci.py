@@ -148,3 +148,13 @@ def test_every_format_is_written_in_one_run(pull_request: Path, tmp_path: Path) 
     assert "::warning file=grader/checks/check_ex03_queue.py" in result.stdout
     assert "::error file=exercises/ex03_queue.py" in result.stdout
     assert "`grader/checks/check_ex03_queue.py`" in (out / "summary.md").read_text(encoding="utf-8")
+
+
+def test_a_linked_exercises_folder_is_not_a_submission(pull_request: Path, tmp_path: Path) -> None:
+    """exercises/ made a link to a folder of solutions: every exercise file is missing."""
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(pull_request / "solutions", elsewhere)
+    shutil.rmtree(pull_request / "exercises")
+    (pull_request / "exercises").symlink_to(elsewhere)
+    graded = exercises(grade_ci(pull_request, "--base", "base", "--all", "--format", "json"))
+    assert {exercise["status"] for exercise in graded.values()} == {"error"}

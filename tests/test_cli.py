@@ -104,3 +104,9 @@ def test_a_broken_manifest_is_one_clear_message(tmp_path: Path) -> None:
     assert completed.returncode == 2
     assert "exercises.yaml, line" in completed.stderr and "invalid YAML" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def test_grading_refuses_to_run_without_a_wall_when_told_to_fail_closed() -> None:
+    completed = grade("1", "--solution", env={"GRADE_ISOLATION": "process", "GRADE_REQUIRE_ISOLATION": "1"})
+    assert completed.returncode == 2
+    assert "GRADE_REQUIRE_ISOLATION is set, and neither bubblewrap" in completed.stderr

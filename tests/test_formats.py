@@ -30,7 +30,7 @@ HIDDEN_MESSAGE = "The lock stayed held after an exception"
 SUFFIX = {"text": "txt", "json": "json", "junit": "xml", "gradescope": "json", "markdown": "md", "github": "txt"}
 # Each format as students see it, and those a teacher's view changes, in English and Chinese.
 GOLDENS = [(name, "student", "en") for name in FORMATS] + [
-    ("json", "teacher", "en"), ("junit", "teacher", "en"), ("markdown", "teacher", "en"),
+    ("json", "teacher", "en"), ("junit", "teacher", "en"), ("markdown", "teacher", "en"), ("gradescope", "teacher", "en"),
     ("text", "student", "zh"), ("markdown", "student", "zh")]
 
 
@@ -49,7 +49,7 @@ def test_golden(name: str, view: str, language: str) -> None:
     assert got == golden.read_text(encoding="utf-8"), f"{golden.name} differs: if intended, update and review it"
 
 
-@pytest.mark.parametrize("name", [name for name in FORMATS if name != "gradescope"])
+@pytest.mark.parametrize("name", FORMATS)
 def test_students_never_see_a_hidden_check(name: str) -> None:
     shown = render(load_report(), name, "en").replace("\\", "")  # markdown escapes the name's underscores
     assert HIDDEN_NAME not in shown and HIDDEN_MESSAGE not in shown
@@ -129,11 +129,17 @@ class GradescopeResults(msgspec.Struct, forbid_unknown_fields=True):
     tests: list[GradescopeTest]
 
 
-def test_gradescope_fields_and_scores() -> None:
+@pytest.mark.parametrize("teacher", [False, True])
+def test_gradescope_scores_add_up_in_either_view(teacher: bool) -> None:
     report = load_report()
-    results = msgspec.json.decode(render(report, "gradescope", "en"), type=GradescopeResults)
+    results = msgspec.json.decode(render(report, "gradescope", "en", teacher=teacher), type=GradescopeResults)
     assert results.score == report.score == sum(test.score for test in results.tests)
     assert results.max_score == report.max_score == sum(test.max_score for test in results.tests)
+
+
+def test_gradescope_fields_and_hidden_checks_after_publishing() -> None:
+    report = load_report()
+    results = msgspec.json.decode(render(report, "gradescope", "en", teacher=True), type=GradescopeResults)
     hidden = [test for test in results.tests if HIDDEN_NAME in test.name]
     assert hidden and all(test.visibility == "after_published" for test in hidden)
     assert all(test.visibility == "visible" for test in results.tests if test not in hidden and "hidden" not in test.name)
@@ -158,6 +164,15 @@ def test_markdown_stays_under_the_comment_limit_and_says_what_it_left_out() -> N
     assert len(shown) <= markdown.LIMIT + 1000
     assert "more exercise(s) with failures are not shown here" in shown
     assert shown.count("| ❌ | exercise-") == 40  # the table is always whole
+
+
+def test_a_file_name_cannot_break_out_of_the_summary() -> None:
+    report = load_report()
+    assert report.pull_request is not None
+    report.pull_request.ignored.append("x\n\n## ✅ All passed 10/10\n\n<img src=x>" + "y" * 5000)
+    for name in ("markdown", "text"):
+        shown = render(report, name, "en")
+        assert "\n## ✅ All passed" not in shown and "y" * 300 not in shown
 
 
 def test_markdown_fences_what_a_submission_printed() -> None:

@@ -88,7 +88,8 @@ def test_the_grader_that_runs_is_installed_from_the_base() -> None:
     assert '"$RUNNER_TEMP/venv/bin/grade" ci --base "$BASE_SHA"' in step("Grade")["run"]
     assert workflow()["jobs"]["grade"]["env"]["BASE_SHA"] == "${{ github.event.pull_request.base.sha }}"
     upload = step("Upload the results")
-    assert upload["if"] == "always()" and upload["with"]["path"] == "grade-results/"
+    assert upload["if"] == "always()" and upload["with"]["path"] == "${{ runner.temp }}/grade-results/"
+    assert workflow()["jobs"]["grade"]["env"]["GRADE_REQUIRE_ISOLATION"] == "1"
 
 
 def test_the_grading_steps_run_as_on_the_runner(pull_request: Path, tmp_path: Path) -> None:  # noqa: F811
@@ -104,14 +105,17 @@ def test_the_grading_steps_run_as_on_the_runner(pull_request: Path, tmp_path: Pa
     summary = tmp_path / "summary"
     env = {**os.environ, "RUNNER_TEMP": str(runner_temp), "BASE_SHA": git(pull_request, "rev-parse", "base").strip(),
            "GITHUB_STEP_SUMMARY": str(summary), "GRADE_LANG": "en"}
+    planted = pull_request / "grade-results"  # what a pull request could commit: never read
+    planted.mkdir()
+    (planted / "summary.md").write_text("## ✅ 10/10\n")
     graded = subprocess.run(["bash", "-e", "-c", step("Grade")["run"]], cwd=pull_request, env=env,
                             capture_output=True, text=True, timeout=300)
     assert graded.returncode == 1, graded.stderr  # exercise-3 fails: the job fails
     assert "::error file=exercises/ex03_queue.py" in graded.stdout
-    results = pull_request / "grade-results"
+    results = runner_temp / "grade-results"  # outside the checkout: nothing the pull request planted
     assert sorted(path.name for path in results.iterdir()) == ["junit.xml", "results.json", "summary.md"]
     subprocess.run(["bash", "-e", "-c", step("Summary")["run"]], cwd=pull_request, env=env, check=True)
-    assert "exercise-3" in summary.read_text(encoding="utf-8")
+    assert "exercise-3" in summary.read_text(encoding="utf-8") and "10/10" not in summary.read_text(encoding="utf-8")
 
 
 # --- the scale-out examples of docs/scale-out/ -------------------------------------------

@@ -2,9 +2,8 @@
 
 One results model, many renderers: each format is a function ``render(report, language,
 teacher) -> str`` (:class:`Renderer`). A renderer shows what students may see
-(:meth:`~grader.results.Report.for_students`) unless ``teacher`` is true, except
-``gradescope``, whose format marks each test's visibility itself: hidden checks go in
-with ``visibility: after_published``.
+(:meth:`~grader.results.Report.for_students`) unless ``teacher`` is true (``gradescope``
+then marks the hidden checks' tests ``visibility: after_published``).
 
 ``--output FILE`` (repeatable) writes one format per file: ``FORMAT:FILE`` names the
 format (``gradescope:results.json``), else the file's extension chooses it

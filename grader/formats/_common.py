@@ -16,6 +16,17 @@ def view(report: Report, teacher: bool) -> Report:
     return report if teacher else report.for_students()
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+PATH_CHARS = 200
+
+
+def shown_path(path: str) -> str:
+    """A file name from a pull request as it may be shown: no control characters (a line
+    break, a terminal escape), at most :data:`PATH_CHARS` characters."""
+    path = _CONTROL.sub("\ufffd", path)
+    return path if len(path) <= PATH_CHARS else path[:PATH_CHARS - 1] + "…"
+
+
 def xml_safe(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 

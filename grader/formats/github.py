@@ -13,7 +13,7 @@ and ``,``), so a submission's output can never inject a command of its own.
 
 from __future__ import annotations
 
-from grader.formats._common import failures, view
+from grader.formats._common import failures, shown_path, view
 from grader.i18n import text
 from grader.results import Report, Status
 
@@ -38,7 +38,8 @@ def render(report: Report, language: str, teacher: bool = False) -> str:
             commands.append(_command("error", said, **location, title=exercise.id))
     if report.pull_request is not None:
         for path in report.pull_request.ignored:
-            commands.append(_command("warning", text("github.ignored", language), file=path, title="grade ci"))
+            commands.append(_command("warning", text("github.ignored", language), file=shown_path(path),
+                                     title="grade ci"))
     passed = sum(1 for exercise in report.exercises if exercise.status is Status.PASSED)
     commands.append(_command("notice", text("report.summary", language, passed=passed, total=len(report.exercises),
                                             score=report.score, max_score=report.max_score), title="grade"))

@@ -8,17 +8,19 @@ Fields (Gradescope's autograder specification): top level ``score``, ``max_score
 
 The tests follow how the grader scores: an exercise scored all or nothing is one test
 worth its points (its output: each check's verdict and the failures' feedback); an
-exercise with partial credit is one test per check, worth the check's points. Hidden
-checks are there in full, with ``visibility: after_published`` (students see them
-once the teacher publishes the grades); an all-or-nothing exercise's hidden checks are
-one more test worth nothing, so its visible test says only how many failed.
+exercise with partial credit is one test per check, worth the check's points. In the
+teacher's view (an autograder's) hidden checks are there in full, with
+``visibility: after_published`` (students see them once the teacher publishes the
+grades); an all-or-nothing exercise's hidden checks are one more test worth nothing, so
+its visible test says only how many failed. In a students' view they are one visible
+test of the points they earned, saying how many failed.
 """
 
 from __future__ import annotations
 
 import json
 
-from grader.formats._common import by_check, failures, methods, output_heading, worst
+from grader.formats._common import by_check, failures, methods, output_heading, view, worst
 from grader.i18n import text
 from grader.results import CheckResult, ExerciseResult, Report, Status
 
@@ -28,12 +30,16 @@ OUTPUT_CHARS = 8_000  # per test: Gradescope pages show it whole, students read 
 
 
 def render(report: Report, language: str, teacher: bool = False) -> str:
+    """``teacher``: the hidden checks in full, marked ``after_published`` (what an
+    autograder writes: Gradescope shows them when the teacher publishes); otherwise the
+    students' view, where they are only counted."""
+    report = view(report, teacher)
     tests: list[dict] = []
     for exercise in report.exercises:
         tests += _tests(exercise, language)
     for number, test in enumerate(tests, 1):
         test["number"] = str(number)
-    passed = sum(1 for exercise in report.for_students().exercises if exercise.status is Status.PASSED)
+    passed = sum(1 for exercise in report.exercises if exercise.status is Status.PASSED)
     document = {
         "score": report.score, "max_score": report.max_score,
         "execution_time": round(sum(exercise.duration_s for exercise in report.exercises), 1),
@@ -50,15 +56,18 @@ def _tests(exercise: ExerciseResult, language: str) -> list[dict]:
         return [_test(name, 0, exercise.max_score, exercise.problem, [exercise.id], VISIBLE, passed=False)]
     hidden = [check for check in exercise.checks if check.hidden]
     if exercise.partial_credit:
-        return [_test(f"{name} · {check}", exercise.points_of(check) if worst(group) is Status.PASSED else 0,
+        withheld = exercise.withheld  # a students' view: the hidden checks, counted
+        counted = [_test(f"{name} · {text('junit.hidden_checks', language)}", withheld.earned, withheld.points,
+                         _withheld_text(exercise, language), [exercise.id], VISIBLE, passed=not withheld.failed)
+                   ] if withheld is not None else []
+        return counted + [_test(f"{name} · {check}", exercise.points_of(check) if worst(group) is Status.PASSED else 0,
                       exercise.points_of(check), _feedback(group, language), [exercise.id],
                       HIDDEN if group[0].hidden else VISIBLE, passed=worst(group) is Status.PASSED)
                 for check, group in by_check(exercise.checks).items()]
     student = exercise.for_students()
     lines = [_feedback(group, language) for group in by_check(student.checks).values()]
     if student.withheld is not None and student.withheld.failed:
-        lines.append(text("report.hidden_error" if student.withheld.error else "report.hidden_failed", language,
-                          failed=student.withheld.failed, total=student.withheld.total))
+        lines.append(_withheld_text(student, language))
     if exercise.hint:
         lines.append(text("report.hint", language, hint=exercise.hint))
     tests = [_test(name, exercise.score, exercise.max_score, "\n\n".join(lines), [exercise.id], VISIBLE,
@@ -68,6 +77,15 @@ def _tests(exercise: ExerciseResult, language: str) -> list[dict]:
                            "\n\n".join(_feedback(group, language) for group in by_check(hidden).values()),
                            [exercise.id], HIDDEN, passed=worst(hidden) is Status.PASSED))
     return tests
+
+
+def _withheld_text(exercise: ExerciseResult, language: str) -> str:
+    hidden = exercise.withheld
+    assert hidden is not None
+    if not hidden.failed:
+        return text("report.hidden_passed", language, total=hidden.total)
+    return text("report.hidden_error" if hidden.error else "report.hidden_failed", language, failed=hidden.failed,
+                total=hidden.total)
 
 
 def _feedback(group: list[CheckResult], language: str) -> str:

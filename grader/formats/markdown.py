@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from grader.formats._common import failures, output_heading, view
+from grader.formats._common import failures, output_heading, shown_path, view
 from grader.i18n import text
 from grader.results import ExerciseResult, Report, Status
 from grader.timeline import draw
@@ -59,12 +59,13 @@ def _table(report: Report, language: str) -> list[str]:
 def _pull_request(report: Report, language: str) -> list[str]:
     pull_request = report.pull_request
     assert pull_request is not None
-    lines = [_escape(text("ci.graded_with", language, base=pull_request.base, commit=pull_request.commit[:12]))]
+    lines = [_escape(text("ci.graded_with", language, base=shown_path(pull_request.base),
+                          commit=pull_request.commit[:12]))]
     if not report.exercises:
         lines += ["", _escape(text("ci.nothing_changed", language))]
     if pull_request.ignored:
         lines += ["", text("markdown.ignored", language, count=len(pull_request.ignored)), ""]
-        lines += [f"- {_code(path)}" for path in pull_request.ignored[:50]]
+        lines += [f"- {_code(shown_path(path))}" for path in pull_request.ignored[:50]]
         if len(pull_request.ignored) > 50:
             lines.append(f"- … {len(pull_request.ignored) - 50}")
     return lines

@@ -54,6 +54,8 @@ STALE_CGROUP_S = 3600.0  # a session's cgroup older than this, empty and without
 DELEGATE_V2 = "run grade under a delegated cgroup, e.g. systemd-run --user --scope -p Delegate=yes grade ..."
 ROOT_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 MODES = ("auto", "bubblewrap", "landlock", "process")
+# Set (to anything) where grading must fail closed: no grading without bubblewrap or Landlock.
+REQUIRE_VARIABLE = "GRADE_REQUIRE_ISOLATION"
 INSTALL_BWRAP = ("to add it: sudo apt-get install bubblewrap (Debian, Ubuntu) or sudo dnf install bubblewrap "
                  "(Fedora)")
 UNOBSERVED = ("the records the submission's processes write about themselves are believed as written; "
@@ -91,6 +93,16 @@ class Isolation:
         (a virtual environment's folder is neither visible inside bubblewrap nor
         readable under Landlock)."""
         return os.path.realpath(sys.executable) if self.bwrap or self.landlock else sys.executable
+
+    def refusal(self) -> str:
+        """Why grading must not start here: ``GRADE_REQUIRE_ISOLATION`` is set (an
+        autograder, a CI job: fail closed) and neither bubblewrap nor Landlock is up; ''
+        when it may."""
+        if not os.environ.get(REQUIRE_VARIABLE) or self.bwrap or self.landlock:
+            return ""
+        return (f"{REQUIRE_VARIABLE} is set, and neither bubblewrap ({self.reason}) nor Landlock "
+                f"({self.landlock_reason}) is up here: grading submissions with the process-level sandbox alone "
+                "is refused (grade --version says which walls are up)")
 
     @property
     def walls(self) -> list[str]:
