@@ -17,6 +17,7 @@ fresh ``grade`` process: what grading the class without ``grade batch`` would co
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -81,15 +82,20 @@ def run_batch(submissions: Path, out: Path, jobs: int) -> tuple[float, list[tupl
     return time.monotonic() - started, samples
 
 
-def one_by_one(submissions: Path, count: int) -> float:
-    """Median wall seconds of ``grade --submission`` for each of the first ``count`` students."""
-    times = []
+def one_by_one(submissions: Path, count: int) -> dict[str, float]:
+    """Wall seconds of ``grade --submission`` for each of the first ``count`` students."""
+    times = {}
     for student in sorted(submissions.iterdir())[:count]:
         started = time.monotonic()
         subprocess.run([sys.executable, "-m", "grader", "--submission", str(student / "exercises"), "--seed", "1",
                         "--format", "json"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append(time.monotonic() - started)
-    return statistics.median(times)
+        times[student.name] = time.monotonic() - started
+    return times
+
+
+def batch_seconds(grades: Path, students: list[str]) -> list[float]:
+    """How long the batch's worker took for each of ``students`` (their documents' ``seconds``)."""
+    return [json.loads((grades / "students" / f"{name}.json").read_text())["seconds"] for name in students]
 
 
 def main() -> int:
@@ -120,9 +126,12 @@ def main() -> int:
         print(f"-j 2 speed-up over -j 1: {results[1] / results[2]:.2f}x")
         if args.compare:
             single = one_by_one(submissions, args.compare)
-            per_student = results[1] / args.students
-            print(f"grade --submission, once per student (median of {args.compare}): {single:.2f} s; in the batch "
-                  f"(-j 1): {per_student:.2f} s per student = {per_student / single:.2f}x")
+            alone = statistics.mean(single.values())
+            in_batch = statistics.mean(batch_seconds(Path(folder) / "grades-j1", list(single)))
+            print(f"The same {args.compare} students, each graded by its own grade --submission run: {alone:.2f} s on "
+                  f"average; graded by a -j 1 batch worker: {in_batch:.2f} s = {in_batch / alone:.2f}x; the class's "
+                  f"wall time per student: {results[1] / args.students / alone:.2f}x with -j 1, "
+                  f"{results[2] / args.students / alone:.2f}x with -j 2 (against {alone:.2f} s)")
     return 0
 
 

@@ -99,6 +99,16 @@ def test_a_class_is_graded_each_student_in_isolation(klass: Path, tmp_path: Path
     assert "9 students: 5 graded, 4 not graded" in done.stdout
 
 
+def test_other_options_grade_again(tmp_path: Path) -> None:
+    """A grade depends on the start methods and the seed: other ones are another grading."""
+    folder = tmp_path / "submissions"
+    (folder / "ann").mkdir(parents=True)
+    (folder / "ann" / "ex01_process.py").write_text("x = (\n")
+    out = tmp_path / "grades"
+    assert batch(str(folder), "--out", str(out)).returncode == 0
+    assert "1 graded now" in batch(str(folder), "--out", str(out), "--start-method", "spawn").stdout
+
+
 def test_a_batch_resumes_and_grades_again_only_what_changed(tmp_path: Path) -> None:
     folder = tmp_path / "submissions"
     for student in ("ann", "ben"):
@@ -125,7 +135,8 @@ def test_an_interrupted_batch_loses_nothing_and_resumes(tmp_path: Path) -> None:
         (folder / f"s{index}" / "ex03_queue.py").write_text(HANGS)  # each takes its timeout
     out = tmp_path / "grades"
     process = subprocess.Popen([sys.executable, "-m", "grader", "batch", "--course", str(ROOT), "--start-method",
-                                "fork", str(folder), "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                "fork", "--seed", "1", str(folder), "--out", str(out)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE,
                                text=True, stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while not list((out / "students").glob("*.json")) and time.monotonic() < deadline:

@@ -98,7 +98,9 @@ def test_no_check_file_states_a_timeout() -> None:
     from conftest import ROOT
 
     for checks in (ROOT / "grader" / "checks").glob("check_*.py"):
-        assert "timeout_s=" not in checks.read_text(encoding="utf-8"), checks.name
+        # An Align's timeout_s is how long its rendezvous waits (a harness), not a call's timeout.
+        text = re.sub(r"Align\([^\n]*", "", checks.read_text(encoding="utf-8"))
+        assert "timeout_s=" not in text, checks.name
 
 
 # --- auto: measured once, cached ----------------------------------------------------------
