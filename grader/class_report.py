@@ -131,24 +131,28 @@ def _categories(exercise: ExerciseResult) -> set[str]:
 
 def render_text(stats: ClassStats) -> str:
     info = stats.info
-    lines = [f"{stats.students} students: {len(stats.scores)} graded, {len(stats.not_graded)} not graded"]
+    lines = [f"Shards missing (--partial): {', '.join(stats.info.missing_shards)}: their students are not in this report", ""] \
+        if stats.info.missing_shards else []
+    lines += [f"{stats.students} students: {len(stats.scores)} graded, {len(stats.not_graded)} not graded"]
     if stats.scores:
         scores = list(stats.scores.values())
         lines.append(f"Total score (of {info.max_score}): mean {statistics.mean(scores):.1f}, median "
                      f"{statistics.median(scores):g}, lowest {min(scores)}, highest {max(scores)}")
         lines += ["", "Scores:"] + [f"  {score:>3} | {'█' * count} {count}" for score, count in _histogram(stats)]
-    lines += ["", "Pass rate per exercise:"]
+    lines += ["", "Pass rate per exercise (of the graded students):"]
     for column in info.exercises:
         rate = stats.exercises.get(column.id, Rate())
         shown = f"{rate.percent:5.1f}%" if rate.graded else "    –"
-        lines.append(f"  {column.id:<12} {column.title[:40]:<40} {rate.passed:>4}/{rate.graded:<4} {shown}")
-    lines += ["", "Pass rate per check (lowest first):"]
+        lines.append(f"  {column.id:<12} {column.title[:56]:<56} {rate.passed:>4}/{rate.graded:<4} {shown}")
+    lines += ["", "Pass rate per check, lowest first (of the students whose file for the exercise could be graded):"]
     for (exercise_id, name), rate in sorted(stats.checks.items(), key=lambda item: (item[1].percent, item[0])):
         lines.append(f"  {exercise_id:<12} {name:<50} {rate.passed:>4}/{rate.graded:<4} {rate.percent:5.1f}%")
     lines += ["", "Most common causes of failure (students × exercises):"]
     for label, count in stats.causes.most_common():
-        where = ", ".join(f"{ex} {n}" for ex, n in sorted(((ex, c[label]) for ex, c in stats.causes_by_exercise.items()
-                                                            if c[label]), key=lambda item: -item[1])[:4])
+        places = sorted(((ex, c[label]) for ex, c in stats.causes_by_exercise.items() if c[label]),
+                        key=lambda item: -item[1])
+        where = ", ".join(f"{ex} {n}" for ex, n in places[:4]) + (f", … {len(places) - 4} more" if len(places) > 4
+                                                                   else "")
         lines.append(f"  {count:>4}  {label}  ({where})")
     if stats.slowest:
         lines += ["", "Slowest submissions to grade:"] + [f"  {seconds:7.1f} s  {student}"
@@ -196,6 +200,9 @@ def render_html(stats: ClassStats) -> str:
             "", "#c44e52", horizontal=True)))
     body = [f"<h1>Class report</h1><p>{stats.students} students: {len(stats.scores)} graded, "
             f"{len(stats.not_graded)} not graded.</p>"]
+    if stats.info.missing_shards:
+        body.append(f"<p><strong>Shards missing: {html.escape(', '.join(stats.info.missing_shards))}</strong>: their "
+                    "students are not in this report.</p>")
     if stats.scores:
         scores = list(stats.scores.values())
         body.append(f"<p>Total score (of {info.max_score}): mean {statistics.mean(scores):.1f}, median "

@@ -86,6 +86,7 @@ class ClassInfo:
     course: str
     exercises: list[ExerciseColumn] = field(default_factory=list)
     shard: str | None = None  # "i/n" when the folder holds one shard of the class
+    missing_shards: list[str] = field(default_factory=list)  # set by load(partial=True): the shards not given
 
     def to_json(self) -> dict:
         return {"schema": CLASS_SCHEMA, "course": self.course, "shard": self.shard,
@@ -171,10 +172,11 @@ def load(folders: list[Path], partial: bool = False) -> tuple[ClassInfo, list[St
             records[record.student] = (path, record)
     if info is None:
         raise GradebookError("no grades folder given")
-    missing = sorted(set(range(1, count + 1)) - set(shards))
+    missing = [f"{index}/{count}" for index in sorted(set(range(1, count + 1)) - set(shards))]
     if missing and not partial:
-        raise GradebookError(f"shard(s) {', '.join(f'{i}/{count}' for i in missing)} missing: give every shard's "
-                             "folder (or --partial, to read what is there)")
+        raise GradebookError(f"shard(s) {', '.join(missing)} missing: give every shard's folder (or --partial, to "
+                             "read what is there)")
+    info.missing_shards = missing
     return info, [record for _, record in sorted(records.values(), key=lambda item: item[1].student)]
 
 

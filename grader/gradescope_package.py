@@ -139,9 +139,12 @@ def grade_submission(root: Path) -> int:
         course = load_course(course_folder)
         collected = collect(Entry("submission", root / "submission"), [ex.module for ex in course.exercises])
         if collected.problem:
-            _write(results, _failure(f"Your submission could not be read: {collected.problem}. Upload your "
-                                     f"exercise files ({course.exercises[0].module}.py, ...) or your exercises/ "
-                                     "folder."))
+            from grader.declared import declare
+
+            failure = _failure(f"Your submission could not be read: {collected.problem}. Upload your exercise "
+                               f"files ({course.exercises[0].module}.py, ...) or your exercises/ folder.")
+            failure["max_score"] = sum(declare(exercise).max_score(exercise) for exercise in course.exercises)
+            _write(results, failure)
             return EXIT_DONE
         with tempfile.TemporaryDirectory(prefix="grade-submission-") as folder:
             collected.write(Path(folder))

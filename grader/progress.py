@@ -150,6 +150,12 @@ def load_state(root: Path) -> State:
     return state
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_atomically(target: Path, content: bytes) -> None:
     """Replace ``target`` with ``content`` at once (a temporary file renamed over it, with
     the old file's mode): a reader never sees half of it. No temporary file is left."""
@@ -164,6 +170,8 @@ def write_atomically(target: Path, content: bytes) -> None:
     try:
         if target.exists():
             shutil.copymode(target, temporary)
+        else:  # as open() would make it, not the temporary file's 0600
+            os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, target)
     except BaseException:
         os.unlink(temporary)

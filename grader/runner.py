@@ -18,6 +18,8 @@ import io
 import json
 import os
 import random
+import signal
+import threading
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,6 +177,33 @@ def _environment(**values: str):
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+class _InterruptWatch:
+    """Remembers that Ctrl-C (SIGINT) came during a run, however the run then ends: the
+    KeyboardInterrupt may surface as another exception (a session stopped under a check
+    that waits for it), and a run stopped that way is interrupted, never graded."""
+
+    def __init__(self) -> None:
+        self.fired = False
+        self.previous: object = None
+
+    def install(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+
+    def uninstall(self) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+            self.previous = None
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.previous is signal.SIG_IGN:
+            return
+        self.fired = True
+        if callable(self.previous):
+            self.previous(signum, frame)
+        raise KeyboardInterrupt
 
 
 class _XdistCollection:
@@ -348,7 +377,9 @@ def _run_checks(course: Course, submissions: dict[Exercise, Path], options: Opti
     log = io.StringIO()
     interrupted = True  # until pytest says otherwise: any exception on the way stops every session
     code = 2
+    ctrl_c = _InterruptWatch()
     try:
+        ctrl_c.install()
         if options.jobs == 1:
             scheduler = Scheduler(course, {ex.module: path.resolve() for ex, path in submissions.items()},
                                   options.start_methods, seed, order=list(submissions), language=language)
@@ -362,13 +393,14 @@ def _run_checks(course: Course, submissions: dict[Exercise, Path], options: Opti
         with contextlib.redirect_stdout(log), _environment(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"):
             extra = [_XdistCollection(collector)] if options.jobs > 1 else []
             code = pytest.main(args, plugins=[collector, *extra, *plugins])
-        interrupted = code == pytest.ExitCode.INTERRUPTED
+        interrupted = code == pytest.ExitCode.INTERRUPTED or ctrl_c.fired
     except KeyboardInterrupt:
         pass
-    except Exception:  # a fault of the grader itself: every exercise says so, in the one report
-        interrupted = False
+    except Exception:  # a fault of the grader itself (unless Ctrl-C came first and this is its echo)
+        interrupted = ctrl_c.fired
         collector.internal_errors.append(traceback.format_exc()[-3000:])
     finally:
+        ctrl_c.uninstall()
         for plugin in plugins:
             plugin.close(abort=interrupted)
     if interrupted:

@@ -153,6 +153,26 @@ def test_an_interrupted_batch_loses_nothing_and_resumes(tmp_path: Path) -> None:
     assert len(rows(out)) == 6
 
 
+def test_ctrl_c_early_writes_no_half_graded_student(tmp_path: Path) -> None:
+    """Ctrl-C while the sessions of full submissions run: no document at all for them,
+    not one that says the grader failed (the interrupted run echoing as an error)."""
+    folder = tmp_path / "submissions"
+    for student in ("amy", "ben"):
+        shutil.copytree(ROOT / "solutions", folder / student / "exercises")
+    out = tmp_path / "grades"
+    process = subprocess.Popen([sys.executable, "-m", "grader", "batch", "--course", str(ROOT), "-j", "2", str(folder),
+                                "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               stdin=subprocess.DEVNULL)
+    time.sleep(1.5)
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=60)
+    assert process.returncode == 130
+    for path in (out / "students").glob("*.json"):
+        record = read_record(path)
+        assert record is not None and record.report is not None
+        assert all(not exercise.problem for exercise in record.report.exercises), path.read_text()[:2000]
+
+
 def test_a_stuck_grading_is_given_up_and_the_batch_goes_on(tmp_path: Path) -> None:
     folder = tmp_path / "submissions"
     for student, name, content in (("slow", "ex09_drain.py", SPINS), ("quick", "ex01_process.py", "x = (\n")):
@@ -257,3 +277,4 @@ def test_a_report_needs_every_shard_unless_partial(tmp_path: Path) -> None:
     partial = subprocess.run([sys.executable, "-m", "grader", "report", str(tmp_path / "one"), "--partial"],
                              capture_output=True, text=True, timeout=120)
     assert partial.returncode == 0, partial.stderr
+    assert partial.stdout.startswith("Shards missing (--partial): 2/2")

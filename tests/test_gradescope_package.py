@@ -90,5 +90,5 @@ def test_a_wrong_and_a_hanging_submission_score_nothing(autograder: Path) -> Non
 
 def test_an_upload_without_exercise_files_gets_a_result_that_says_so(autograder: Path) -> None:
     results = grade_upload(autograder, {"notes.txt": "hello"})
-    assert results["score"] == 0 and results["tests"] == []
+    assert results["score"] == 0 and results["max_score"] == 10 and results["tests"] == []
     assert "could not be read" in results["output"]
