@@ -29,6 +29,7 @@ from the pull request's own checkout, ``grade ci`` is only as trustworthy as tha
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import stat
@@ -43,6 +44,7 @@ from grader.i18n import resolve_language
 from grader.manifest import START_METHODS, ManifestError, find_course_root, load_course
 from grader.results import PullRequest, Report
 from grader.runner import MAX_SUBMISSION_BYTES
+from grader.starters import git, resolve_commit
 from grader.terminal import Terminal
 
 EXERCISES = "exercises"
@@ -136,11 +138,9 @@ def grade_pull_request(root: Path, base: str, everything: bool = False, language
 
 
 def _git(root: Path, *args: str) -> str:
-    # GIT_DIR and the like (set when this runs in a git hook) would point git elsewhere.
-    env = {name: value for name, value in os.environ.items()
-           if name not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX")}
+    """git's output (a failure is a :class:`CiError`)."""
     try:
-        done = subprocess.run(["git", *args], cwd=root, capture_output=True, env=env, stdin=subprocess.DEVNULL)
+        done = git(root, *args)
     except FileNotFoundError as error:
         raise CiError("git is not installed: grade ci reads the base commit with git") from error
     if done.returncode != 0:
@@ -149,11 +149,11 @@ def _git(root: Path, *args: str) -> str:
 
 
 def _resolve(root: Path, base: str) -> str:
-    try:
-        return _git(root, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}").strip()
-    except CiError:
+    commit = resolve_commit(root, base)
+    if commit is None:
         raise CiError(f"--base {base}: no such commit here (in a shallow clone, fetch the base first: "
-                      f"actions/checkout with fetch-depth: 0, or git fetch origin {base})") from None
+                      f"actions/checkout with fetch-depth: 0, or git fetch origin {base})")
+    return commit
 
 
 def _changed_files(root: Path, commit: str) -> set[str]:
@@ -172,18 +172,14 @@ def _changed_files(root: Path, commit: str) -> set[str]:
 def _extract(top: Path, commit: str, destination: Path) -> None:
     """The tree of ``commit`` in ``destination`` (git archive, read by tarfile's safe filter)."""
     destination.mkdir(parents=True)
-    archive = destination.parent / "base.tar"
-    with archive.open("wb") as file:
-        done = subprocess.run(["git", "archive", "--format=tar", commit], cwd=top, stdout=file,
-                              stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    done = git(top, "archive", "--format=tar", commit)
     if done.returncode != 0:
         raise CiError(f"git archive {commit}: {done.stderr.decode(errors='replace').strip()}")
-    with tarfile.open(archive) as tar:
+    with tarfile.open(fileobj=io.BytesIO(done.stdout)) as tar:
         if hasattr(tarfile, "data_filter"):  # Python 3.10.12, 3.11.4 and later
             tar.extractall(destination, filter="data")
         else:  # the base's own tree, from git: no member leaves the folder
             tar.extractall(destination)
-    archive.unlink()
 
 
 def _copy_submission(source: Path, target: Path) -> None:

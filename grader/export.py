@@ -54,7 +54,7 @@ from ruamel.yaml import YAMLError
 from grader.cli import add_course_option, course_root
 from grader.manifest import MANIFEST_NAME
 from grader.scaffold import round_trip
-from grader.starters import teacher_ref
+from grader.starters import git, resolve_commit, teacher_ref
 
 EXIT_DONE, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 HIDDEN_CHECKS = "hidden_checks"
@@ -153,23 +153,14 @@ def main(argv: list[str]) -> int:
     return EXIT_DONE
 
 
-def _git(cwd: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    # GIT_DIR and the like (set when this runs in a git hook) would point git elsewhere.
-    env = {name: value for name, value in os.environ.items()
-           if name not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX")}
-    return subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True, env=env,
-                          stdin=None if stdin is not None else subprocess.DEVNULL)
-
-
 def select(root: Path, ref: str, keep_hidden: bool = False) -> Copy:
     """The files of the copy, read from the course's commit ``ref`` (``keep_hidden``: with
     the hidden checks, for an autograder students never see: ``grade gradescope-package``)."""
-    resolved = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    if resolved.returncode != 0:
+    commit = resolve_commit(root, ref)
+    if commit is None:
         raise Refused(f"{ref!r} is not a commit of a git repository at {root}: grade export copies the course "
                       "as committed")
-    commit = resolved.stdout.decode().strip()
-    listed = _git(root, "ls-tree", "-r", "-z", commit, "--", ".")  # paths relative to root
+    listed = git(root, "ls-tree", "-r", "-z", commit, "--", ".")  # paths relative to root
     if listed.returncode != 0:
         raise Refused(f"git ls-tree {commit}: {listed.stderr.decode().strip()}")
     entries = []
@@ -274,7 +265,7 @@ def _entry(entries: list[Committed], path: str) -> Committed:
 def _blobs(root: Path, objects: list[str]) -> dict[str, bytes]:
     """The content of each git object (one ``git cat-file --batch`` for all of them)."""
     unique = list(dict.fromkeys(objects))
-    batch = _git(root, "cat-file", "--batch", stdin="".join(f"{obj}\n" for obj in unique).encode())
+    batch = git(root, "cat-file", "--batch", stdin="".join(f"{obj}\n" for obj in unique).encode())
     if batch.returncode != 0:
         raise Refused(f"git cat-file: {batch.stderr.decode().strip()}")
     contents, output, at = {}, batch.stdout, 0
@@ -329,7 +320,7 @@ def write(copy: Copy, dest: Path) -> None:
         target.chmod(0o755 if mode == EXECUTABLE else 0o644)
     message = f"The course, exported by grade export from {copy.commit[:12]}"
     for command, *args in (("init", "-q"), ("add", "-A"), ("commit", "-q", "-m", message)):
-        done = _git(dest, *GIT_CONFIG, command, *args)
+        done = git(dest, *GIT_CONFIG, command, *args)
         if done.returncode != 0:
             raise ExportFailed(f"git {command} in {dest}: {done.stderr.decode().strip()}")
 
@@ -410,7 +401,7 @@ def _report(copy: Copy, root: Path, dest: Path, ref: str) -> None:
     if regions:
         print(f"  {README}: {regions} teacher-only region{'s' * (regions != 1)} ({lines} lines), between "
               f"{OPEN_MARKER} and {CLOSE_MARKER}")
-    pending = len(_git(root, "status", "--porcelain", "--", ".").stdout.splitlines())
+    pending = len(git(root, "status", "--porcelain", "--", ".").stdout.splitlines())
     if pending:
         print(f"Not in the copy: {pending} uncommitted change(s) or untracked file(s) of {root} "
               "(the copy is the course as committed).")

@@ -151,9 +151,13 @@ def load_state(root: Path) -> State:
 
 
 def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+    """This process's umask, read without setting it (setting it, even back, would change
+    it for a moment under every other thread)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("Umask:")), 8)
+    except (OSError, StopIteration, ValueError):  # Linux before 4.7
+        return 0o022
 
 
 def write_atomically(target: Path, content: bytes) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from grader.formats._common import output_heading, shown_path
+from grader.formats._common import methods, output_heading, shown_path, view
 from grader.i18n import text
 from grader.results import CheckResult, ExerciseResult, HiddenChecks, PullRequest, Report, Status
 from grader.timeline import draw
@@ -20,12 +20,8 @@ OUTPUT_LINES = 15
 
 def render_json(report: Report, language: str = "en", teacher: bool = False) -> str:
     """The ``grade/1`` document (its texts are in the language the report was graded in)."""
-    return json.dumps(_view(report, teacher).to_json(), ensure_ascii=False, indent=2) + "\n"
+    return json.dumps(view(report, teacher).to_json(), ensure_ascii=False, indent=2) + "\n"
 
-
-def _view(report: Report, teacher: bool) -> Report:
-    """The report as its reader may see it: all of it for a teacher, else the students' view."""
-    return report if teacher else report.for_students()
 
 
 @dataclass(frozen=True)
@@ -44,7 +40,7 @@ def render_text(report: Report, language: str, teacher: bool = False) -> str:
 
 
 def render_lines(report: Report, language: str, teacher: bool = False) -> list[Line]:
-    report = _view(report, teacher)
+    report = view(report, teacher)
     lines: list[Line] = []
     for result in report.exercises:
         lines += _exercise_block(result, language)
@@ -82,8 +78,8 @@ def _exercise_block(result: ExerciseResult, language: str) -> list[Line]:
         first = group[0]
         shown = group + [check for variant in variants for check in variant]
         names = ", ".join(dict.fromkeys(check.name for check in group))
-        methods = ", ".join(dict.fromkeys(check.start_method for check in shown if check.start_method))
-        lines.append(Line(f"  {MARKS[first.status]} {names}" + (f" [{methods}]" if methods else "")
+        shown_methods = methods(shown)
+        lines.append(Line(f"  {MARKS[first.status]} {names}" + (f" [{shown_methods}]" if shown_methods else "")
                           + _worth(result, group, language)
                           + ("  " + text("report.hidden_tag", language) if first.hidden else ""),
                           STYLES[first.status]))

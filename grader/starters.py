@@ -33,23 +33,31 @@ class StarterError(Exception):
     """The starters' commit cannot be read (a bad ``$GRADE_STARTERS_REF``, a git failure)."""
 
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
+def git(cwd: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    """git in ``cwd`` (output captured), for every command that reads the course's history."""
     # GIT_DIR and the like (set when this runs in a git hook) would point git elsewhere.
     env = {name: value for name, value in os.environ.items()
            if name not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX")}
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, env=env, stdin=subprocess.DEVNULL)
+    return subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True, env=env,
+                          stdin=None if stdin is not None else subprocess.DEVNULL)
+
+
+def resolve_commit(root: Path, ref: str) -> str | None:
+    """The commit ``ref`` names in the repository at ``root``; None when it names none."""
+    resolved = git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    return resolved.stdout.decode().strip() if resolved.returncode == 0 else None
 
 
 def starters_ref(root: Path) -> str | None:
     """The commit the starters are taken from (see the module's docstring), or None when
     ``root`` is not in a git work tree, git is missing or nothing is committed yet."""
-    if shutil.which("git") is None or _git(root, "rev-parse", "--is-inside-work-tree").returncode != 0:
+    if shutil.which("git") is None or git(root, "rev-parse", "--is-inside-work-tree").returncode != 0:
         return None
     explicit = os.environ.get(REF_VARIABLE)
     for ref in [explicit] if explicit else ["origin/HEAD", "HEAD"]:
-        resolved = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-        if resolved.returncode == 0:
-            return resolved.stdout.decode().strip()
+        commit = resolve_commit(root, ref)
+        if commit is not None:
+            return commit
     if explicit:
         raise StarterError(f"{REF_VARIABLE}={explicit!r} is not a commit of the repository at {root}")
     return None
@@ -67,13 +75,13 @@ def teacher_commit(root: Path, ref: str | None = None) -> str | None:
     or nothing is committed yet, unless a ref was given (``ref``, or the variable): a
     ref given that does not name a commit is an error (:class:`StarterError`)."""
     given = ref or os.environ.get(REF_VARIABLE)
-    if shutil.which("git") is None or _git(root, "rev-parse", "--is-inside-work-tree").returncode != 0:
+    if shutil.which("git") is None or git(root, "rev-parse", "--is-inside-work-tree").returncode != 0:
         if ref:
             raise StarterError(f"--ref {ref}: {root} is not in a git repository (or git is missing)")
         return None
-    resolved = _git(root, "rev-parse", "--verify", "--quiet", f"{given or 'HEAD'}^{{commit}}")
-    if resolved.returncode == 0:
-        return resolved.stdout.decode().strip()
+    commit = resolve_commit(root, given or "HEAD")
+    if commit is not None:
+        return commit
     if given:
         source = f"--ref {ref}" if ref else f"{REF_VARIABLE}={given}"
         raise StarterError(f"{source}: {given!r} is not a commit of the repository at {root}")
@@ -87,7 +95,7 @@ def shipped_starter(root: Path, module: str) -> tuple[bytes, str] | None:
     if commit is None:
         return None
     # ``./`` makes the path relative to ``root``, which need not be the repository's top.
-    blob = _git(root, "cat-file", "blob", f"{commit}:./{STARTERS}/{module}.py")
+    blob = git(root, "cat-file", "blob", f"{commit}:./{STARTERS}/{module}.py")
     return (blob.stdout, commit) if blob.returncode == 0 else None
 
 
@@ -106,13 +114,13 @@ def copy_starters(root: Path, dest: Path, commit: str | None) -> dict[str, str]:
     dest.mkdir(parents=True, exist_ok=True)
     sources: dict[str, str] = {}
     if commit is not None:
-        listed = _git(root, "ls-tree", "-z", "--name-only", commit, f"./{STARTERS}/")
+        listed = git(root, "ls-tree", "-z", "--name-only", commit, f"./{STARTERS}/")
         if listed.returncode != 0:
             raise StarterError(f"git ls-tree {commit}: {listed.stderr.decode().strip()}")
         for path in filter(None, listed.stdout.decode().split("\0")):
             name = Path(path).name
             if name.endswith(".py"):
-                blob = _git(root, "cat-file", "blob", f"{commit}:./{STARTERS}/{name}")
+                blob = git(root, "cat-file", "blob", f"{commit}:./{STARTERS}/{name}")
                 if blob.returncode != 0:
                     raise StarterError(f"git cat-file {commit}:{STARTERS}/{name}: {blob.stderr.decode().strip()}")
                 (dest / name).write_bytes(blob.stdout)

@@ -102,7 +102,7 @@ def collect(entry: Entry, modules: list[str]) -> Collected:
         info = entry.path.lstat()
         if stat.S_ISDIR(info.st_mode):
             if (entry.path / "HEAD").is_file() and (entry.path / "objects").is_dir():
-                collected = _from_files(_bare_repository(entry.path), modules)
+                collected = _from_files(_bare_repository(entry.path, modules), modules)
             else:
                 collected = _from_files(_folder(entry.path), modules)
         elif stat.S_ISREG(info.st_mode) and entry.path.suffix.lower() == ".zip":
@@ -201,12 +201,14 @@ def _unzip(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
     return content
 
 
-def _bare_repository(path: Path) -> Listing:
+def _bare_repository(path: Path, modules: list[str]) -> Listing:
     """The files of a bare repository's ``HEAD``, read without ever running git on the
     student's own repository: its ``config`` could name filters or commands to run. Its
     refs and objects (nothing else, no symbolic link, at most :data:`MAX_UNZIPPED_BYTES`)
     are copied into a scratch repository with no configuration, whose ``ls-tree`` gives
-    each file's size before ``cat-file blob`` (which applies no filter) reads it."""
+    each file's size before ``cat-file blob`` (which applies no filter) reads it: only the
+    files named after one of ``modules``, one git run each."""
+    wanted = {f"{module}.py" for module in modules}
     sources = [path / "HEAD", path / "packed-refs", path / "refs", path / "objects"]
     total = 0
     scratch = Path(tempfile.mkdtemp(prefix="grade-repo-"))
@@ -230,11 +232,12 @@ def _bare_repository(path: Path) -> Listing:
         for line in filter(None, listed.split(b"\0")):
             meta, name = line.split(b"\t", 1)
             mode, kind, obj, size = meta.split()
-            if kind == b"blob" and mode in (b"100644", b"100755") and size.isdigit():
+            shown = posixpath.normpath(name.decode("utf-8", "replace"))
+            if (kind == b"blob" and mode in (b"100644", b"100755") and size.isdigit()
+                    and posixpath.basename(shown) in wanted):
                 data = _git_plain(scratch, "cat-file", "blob", obj.decode()) if int(size) <= MAX_SUBMISSION_BYTES \
                     else None
-                listing.append((posixpath.normpath(name.decode("utf-8", "replace")),
-                                Reader(lambda data=data: data, int(size))))
+                listing.append((shown, Reader(lambda data=data: data, int(size))))
         return listing
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
