@@ -162,9 +162,13 @@ class Run:
         """The line of the graded file that the current check's failure points at: where
         the calls it looked at raised or hung (:func:`grader.diagnose.failure_line`), else
         the ``def`` of the function the last of them called; None when neither is known."""
+        try:  # the traceback and stacks come from the sandbox: a line outside the file is not believed
+            length = self.session.spec.submission.read_bytes().count(b"\n") + 1
+        except OSError:
+            length = 0
         for name in reversed(self.read):
             line = diagnose.failure_line(self.session[name], self.exercise.module)
-            if line is not None:
+            if line is not None and 1 <= line <= length:
                 return line
         for name in reversed(self.read):
             call = self.session[name].call

@@ -701,7 +701,8 @@ def _innermost_student(threads: list[list[tuple[str, int, str]]], run: Run) -> s
     return ""
 
 
-FRAME_LINE = re.compile(r'File "(?P<file>[^"\n]+)", line (?P<line>\d+), in \S+')
+# A traceback's frame line, at the start of its line (not a quote of one in a message).
+FRAME_LINE = re.compile(r'^[ \t]+File "(?P<file>[^"\n]+)", line (?P<line>\d+), in \S+', re.MULTILINE)
 
 
 def failure_line(outcome: CallOutcome, module: str) -> int | None:

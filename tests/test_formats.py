@@ -214,3 +214,19 @@ def test_an_output_file_format_comes_from_its_prefix_or_extension() -> None:
     assert Output.parse("C:results.json").format == "json"  # not a format name: part of the path
     with pytest.raises(OutputError, match="gradescope:results.yaml"):
         Output.parse("results.yaml")
+
+
+# --- where a failure is: read from the sandbox, so not believed blindly --------------------
+
+def test_a_line_quoted_in_a_message_or_outside_the_file_is_not_where_it_failed(tmp_path: Path) -> None:
+    from conftest import grade_json
+
+    submission = tmp_path / "ex03_queue.py"
+    submission.write_text("def collect(ns):\n"
+                          "    raise ValueError('File \"/x/ex03_queue.py\", line 99999, in collect')\n")
+    report = grade_json("3", "--submission", str(submission), "--start-method", "fork")
+    assert {check["line"] for check in report["exercises"][0]["checks"]} == {2}
+    submission.write_text("def collect(ns):\n"
+                          "    raise ValueError('\\n  File \"/x/ex03_queue.py\", line 99999, in collect')\n")
+    report = grade_json("3", "--submission", str(submission), "--start-method", "fork")
+    assert {check["line"] for check in report["exercises"][0]["checks"]} == {1}  # the def: 99999 is no line of it
