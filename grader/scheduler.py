@@ -45,12 +45,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from grader.check import Plan, load_plan
 from grader.excerpt import TailExcerpt
 from grader.manifest import Course, Exercise
-from grader.sandbox import SessionResult, SessionSpec
+from grader.sandbox import CallOutcome, SessionResult, SessionSpec
 from grader.sandbox.session import RunningSession
 from grader.timeouts import Timeout, Timeouts
 
@@ -154,13 +154,28 @@ def _not_run_after_timeout(result: SessionResult) -> tuple:
 
 def _merged(first: SessionResult, rerun: SessionResult) -> SessionResult:
     """One result for a plan run in two sessions: the outcomes of the calls run again
-    replace their ``not_run``; durations add up (the sessions ran one after the other)."""
-    outcomes = dict(first.outcomes)
-    outcomes.update(rerun.outcomes)
+    replace their ``not_run``; the rest as :func:`_combined` says."""
+    return _combined(first.spec, {**first.outcomes, **rerun.outcomes}, (first, rerun))
+
+
+def _combined(spec: SessionSpec, outcomes: dict[str, CallOutcome], parts: tuple[SessionResult, ...]) -> SessionResult:
+    """One result of ``spec`` from the results of the sessions that ran its calls, one
+    after the other (the first part's worker is the one named): durations add up, and
+    whatever makes one part untrustworthy makes the whole so (errors, tampering, memory
+    kills, cut-short records and processes not observed are all kept)."""
     return SessionResult(
-        first.spec, outcomes, first.worker_pid, first.duration_s + rerun.duration_s,
-        error=first.error or rerun.error, tampering=first.tampering + rerun.tampering,
-        oom_kills=first.oom_kills + rerun.oom_kills, incomplete=first.incomplete + rerun.incomplete)
+        spec, outcomes, parts[0].worker_pid, sum(part.duration_s for part in parts),
+        error=_joined(part.error for part in parts),
+        tampering=[record for part in parts for record in part.tampering],
+        oom_kills=sum(part.oom_kills for part in parts),
+        # pids of different sessions (PID namespaces) may coincide: one entry per process cut short
+        incomplete=[pid for part in parts for pid in part.incomplete],
+        unobserved=_joined(part.unobserved for part in parts))
+
+
+def _joined(reasons: Iterable[str]) -> str:
+    """The distinct non-empty ``reasons``, in order, as one ('' when there are none)."""
+    return "; ".join(dict.fromkeys(reason for reason in reasons if reason))
 
 
 def _held(plan: Plan) -> set[str]:
@@ -199,15 +214,10 @@ class _Split:
             part.wait()
 
     def result(self) -> SessionResult:
-        results = [part.result() for part in self.parts]
+        results = tuple(part.result() for part in self.parts)
         outcomes = {call.name: next(r.outcomes[call.name] for r in results if call.name in r.outcomes)
                     for call in self.spec.calls}
-        return SessionResult(
-            dataclasses.replace(self.spec, timeout_s=results[0].spec.timeout_s), outcomes, results[0].worker_pid,
-            sum(r.duration_s for r in results),
-            error=next((r.error for r in results if r.error), ""),
-            tampering=[t for r in results for t in r.tampering], oom_kills=sum(r.oom_kills for r in results),
-            incomplete=[pid for r in results for pid in r.incomplete])
+        return _combined(dataclasses.replace(self.spec, timeout_s=results[0].spec.timeout_s), outcomes, results)
 
 
 @dataclass(eq=False)  # a pytest plugin object: hashed by identity

@@ -58,8 +58,9 @@ MODES = ("auto", "bubblewrap", "landlock", "process")
 REQUIRE_VARIABLE = "GRADE_REQUIRE_ISOLATION"
 INSTALL_BWRAP = ("to add it: sudo apt-get install bubblewrap (Debian, Ubuntu) or sudo dnf install bubblewrap "
                  "(Fedora)")
+ALLOW_PTRACE = "allow ptrace (kernel.yama.ptrace_scope 0 or 1, no seccomp filter against it)"
 UNOBSERVED = ("the records the submission's processes write about themselves are believed as written; "
-              "allow ptrace (kernel.yama.ptrace_scope 0 or 1, no seccomp filter against it) for verified ones")
+              f"{ALLOW_PTRACE} for verified ones")
 INSTALL_LANDLOCK = "it needs Linux 5.13 or later with Landlock enabled (6.12 or later for all of its walls)"
 # What the worker may write besides its session folder: /dev/null, where output is thrown
 # away, and (by name, without listing it: other sessions' files stay out of sight)
@@ -95,14 +96,23 @@ class Isolation:
         return os.path.realpath(sys.executable) if self.bwrap or self.landlock else sys.executable
 
     def refusal(self) -> str:
-        """Why grading must not start here: ``GRADE_REQUIRE_ISOLATION`` is set (an
-        autograder, a CI job: fail closed) and neither bubblewrap nor Landlock is up; ''
-        when it may."""
-        if not os.environ.get(REQUIRE_VARIABLE) or self.bwrap or self.landlock:
+        """Why grading must not start here, in one line: ``GRADE_REQUIRE_ISOLATION`` is
+        set (an autograder, a CI job: fail closed) and neither bubblewrap nor Landlock is
+        up, or process facts cannot be observed (ptrace is refused: the submission's
+        records of its own processes would be believed as written); '' when it may."""
+        if not os.environ.get(REQUIRE_VARIABLE):
             return ""
-        return (f"{REQUIRE_VARIABLE} is set, and neither bubblewrap ({self.reason}) nor Landlock "
-                f"({self.landlock_reason}) is up here: grading submissions with the process-level sandbox alone "
-                "is refused (grade --version says which walls are up)")
+        refused: list[str] = []
+        if not self.bwrap and not self.landlock:
+            refused.append(f"neither bubblewrap ({self.reason}) nor Landlock ({self.landlock_reason}) is up here: "
+                           "grading submissions with the process-level sandbox alone is refused")
+        if self.ptrace_reason:
+            refused.append(f"process facts cannot be observed here ({self.ptrace_reason}): grading submissions whose "
+                           f"records of their own processes would be believed as written is refused; {ALLOW_PTRACE}")
+        if not refused:
+            return ""
+        return (f"{REQUIRE_VARIABLE} is set, and " + "; and ".join(refused)
+                + " (grade --version says which walls are up, and whether process facts are observed)")
 
     @property
     def walls(self) -> list[str]:
