@@ -21,8 +21,10 @@ hints of ``exercises.yaml`` tied to a cause are the ones shown after the failure
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
 import random
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -33,14 +35,31 @@ from grader.i18n import text
 from grader.manifest import Exercise
 from grader.results import Status
 from grader.sandbox import Align, Call, CallOutcome, Order, Ref, SessionResult
-from grader.sandbox.boot._grade_values import encode
+from grader.sandbox.boot._grade_values import ballast, encode
 from grader.sandbox.isolation import SESSION_MEMORY, isolation
+from grader.sandbox.trace import Observed, SeenProcess
 from grader.timeline import timeline
 
 if TYPE_CHECKING:
     from grader.timeouts import Timeout
 
 __all__ = ["Align", "Call", "CheckFailed", "Order", "Plan", "Ref", "Run", "Said", "encode", "release_order"]
+
+# The least CPU time, as a share of one ballast's, that counts as one weighed call run by
+# a process (the same loop costs a process more CPU time on a loaded machine, never less).
+WEIGHED_SHARE = 0.4
+
+
+@functools.cache
+def ballast_cpu_s() -> float:
+    """The CPU time one ballast (``_grade_values.ballast``) costs on this machine: the
+    median of five, measured once per grader process in the calling thread."""
+    costs = []
+    for _ in range(5):
+        start = time.thread_time()
+        ballast()
+        costs.append(time.thread_time() - start)
+    return sorted(costs)[2]
 
 
 @dataclass(frozen=True)
@@ -51,6 +70,10 @@ class Plan:
 
     calls: list[Call]
     traced: tuple[str, ...] = ()
+    # traced functions each of whose calls spends a ballast of CPU time between two marks
+    # the kernel's accounting sees (:attr:`Observed.weighed_s`): where they ran is a kernel fact
+    weighed: tuple[str, ...] = ()
+    weigh_tasks: bool = False  # the same for every item of every task a pool worker runs
     align: Align | None = None
     order: Order | None = None
     timed: bool = False  # measures speed: its sessions run alone (see grader.scheduler)
@@ -140,6 +163,26 @@ class Run:
             raise CheckFailed(self.t("call.session_memory", count=self.session.oom_kills,
                                      limit=diagnose.megabytes(SESSION_MEMORY)))
 
+    def kernel(self, outcome: CallOutcome) -> Observed:
+        """What the kernel showed of the call (:class:`~grader.sandbox.trace.Observed`):
+        the only facts besides values a check may pass on. Where they were not observed
+        the check errors: it cannot pass on the records the submission's processes wrote."""
+        kernel = outcome.trace.kernel
+        if not kernel.observed:
+            raise CheckFailed(self.t("grader.unobserved", reason=(self.session.unobserved or "ptrace")[:300]),
+                              Status.ERROR)
+        return kernel
+
+    def weighed_calls(self, outcome: CallOutcome, processes: list[SeenProcess]) -> float:
+        """How many weighed calls' worth of CPU time (:attr:`Plan.weighed`) the kernel
+        charged to ``processes`` during the call, in ballasts."""
+        return self.kernel(outcome).weighed_s(processes) / ballast_cpu_s()
+
+    def worked(self, outcome: CallOutcome, processes: list[SeenProcess], calls: int = 1) -> bool:
+        """Whether ``processes`` ran at least ``calls`` weighed calls, as the kernel's CPU
+        accounting shows (a record saying so counts for nothing)."""
+        return self.weighed_calls(outcome, processes) >= WEIGHED_SHARE * calls
+
     def outcome(self, name: str) -> CallOutcome:
         if name not in self.read:
             self.read.append(name)
@@ -219,22 +262,44 @@ class Run:
             raise CheckFailed(diagnose.did_not_return(outcome, self), output=_output(outcome))
         return outcome
 
-    def expect_forced_order(self, outcome: CallOutcome) -> None:
-        """The ordering harness (:class:`Order`) imposed its order in this call; fails,
-        saying why, when it could not (the processes never ran together)."""
+    def expect_forced_order(self, outcome: CallOutcome, processes: bool = False) -> None:
+        """The ordering harness (:class:`Order`) imposed its order in this call: every
+        position of the release order was held and none gave up. With ``processes``
+        (each call of the function in a process of its own, held before its effects),
+        the kernel must also have seen those processes exit in the release order. A
+        harness that cannot be shown to have taken effect fails the check: silence is
+        not a pass."""
         spec = self.session.spec.order
+        if spec is None:
+            return
         for event in outcome.trace.of("ordered"):
-            if event["gave_up"] and spec is not None:
+            if event["gave_up"]:
                 self.fail("harness.order_gave_up", outcome, function=spec.function, position=event["position"] + 1,
                           window=diagnose.seconds(spec.window_s))
+        keys = spec.calls.get(outcome.call.name, ())
+        held = {event["position"]: event["pid"] for event in outcome.trace.of("ordered")}
+        if len(keys) >= 2 and sorted(held) != list(range(len(keys))):
+            self.fail("harness.order_not_shown", outcome, function=spec.function, held=len(held), total=len(keys))
+        if processes and len(keys) >= 2:
+            seen = self.kernel(outcome).processes
+            exits = [seen[pid].t_end if pid in seen else None for _, pid in sorted(held.items())]
+            if None in exits or len(set(held.values())) != len(keys) or exits != sorted(exits):
+                self.fail("harness.order_not_shown", outcome, function=spec.function, held=len(held), total=len(keys))
 
-    def expect_aligned(self, outcome: CallOutcome) -> None:
-        """The rendezvous (:class:`Align`) brought its parties together in this call."""
+    def expect_aligned(self, outcome: CallOutcome, processes: list[SeenProcess]) -> None:
+        """The rendezvous (:class:`Align`) brought its parties together in this call: no
+        party gave up, and the kernel saw ``processes`` (at least ``parties`` of them)
+        using a CPU at the same time in their weighed spans. Otherwise the check fails:
+        a race that cannot be shown to have been run proves nothing."""
         spec = self.session.spec.align
-        short = [e for e in outcome.trace.of("aligned") if spec is not None and e["arrivals"] < spec.parties]
+        if spec is None:
+            return
+        short = [e for e in outcome.trace.of("aligned") if e["arrivals"] < spec.parties]
         if short:
             self.fail("harness.align_gave_up", outcome, function=spec.function, parties=spec.parties,
                       arrivals=min(e["arrivals"] for e in short), timeout=diagnose.seconds(spec.timeout_s))
+        if self.kernel(outcome).busy_together(processes, share=0.2) < spec.parties:
+            self.fail("harness.align_not_shown", outcome, function=spec.function, parties=spec.parties)
 
     def cause(self, outcome: CallOutcome) -> str:
         """The likely cause of an error seen in the call's traceback or error output."""

@@ -29,7 +29,7 @@ from typing import Any, Literal, Protocol
 
 from grader.sandbox.isolation import SessionCgroup, isolation, landlock_rules, nproc_limit, wrap
 from grader.sandbox.records import Outcome, decode_outcome
-from grader.sandbox.trace import TRACE_LIMIT, Trace, read_events
+from grader.sandbox.trace import TRACE_LIMIT, Observed, SeenProcess, Trace, read_events
 from grader.sandbox.untrusted import SessionFolder, Tampered
 
 BOOT_DIR = Path(__file__).parent / "boot"
@@ -123,6 +123,8 @@ class SessionSpec:
     calls: tuple[Call, ...]
     timeout_s: float
     traced: tuple[str, ...] = ()
+    weighed: tuple[str, ...] = ()  # traced functions each of whose calls spends a ballast between marks
+    weigh_tasks: bool = False  # every item of every pool task spends a ballast between marks
     align: Align | None = None
     order: Order | None = None
     limits: Limits = field(default_factory=Limits)
@@ -234,6 +236,8 @@ class RunningSession:
             "module": spec.module,
             "source_dir": str(source),
             "traced": list(spec.traced),
+            "weighed": list(spec.weighed),
+            "weigh_tasks": spec.weigh_tasks,
             "align": _align_json(spec.align, spec.calls),
             "order": _order_json(spec.order, spec.calls),
             "calls": [_call_json(call) for call in spec.calls],
@@ -319,6 +323,8 @@ class RunningSession:
         window = (self.started, time.monotonic())
         facts = report.get("processes")  # None where ptrace was refused: records are then unchecked
         lifetimes = {fact["pid"]: (fact["t0"], fact["t_end"]) for fact in facts or []}  # seen by the kernel
+        seen = {fact["pid"]: SeenProcess.from_fact(fact) for fact in facts or []}
+        helpers = frozenset(report.get("helpers", []))
         events, incomplete = read_events(report.get("trace") or {}, facts, report.get("helpers", []),
                                          self.files, window)
         by_index = {call["index"]: call for call in report.get("calls", [])}
@@ -335,8 +341,11 @@ class RunningSession:
                 continue
             data = self._worker_outcome(index, supervised, window)
             outcome = self._outcome(index, call, supervised, data, report, timeout)
+            caller_cpu = supervised.get("cpu_s") or [None, None]
+            observed = Observed(seen, report.get("worker_pid"), helpers, starts[index], supervised.get("t"),
+                                caller_cpu[1] - caller_cpu[0] if None not in caller_cpu[:2] else None)
             outcome.trace = Trace([e for e in events if starts[index] <= e["t"] < starts[index + 1]],
-                                  main_pid=report.get("worker_pid"), lifetimes=lifetimes)
+                                  main_pid=report.get("worker_pid"), lifetimes=lifetimes, kernel=observed)
             output_end = data.output_end if data is not None else (None, None)
             if call.kind == "script":
                 outcome.stdout = self.excerpt(self.files, f"calls/{index}.stdout", 0, None)

@@ -79,6 +79,136 @@ def check_against_facts(events: list[dict], facts: dict[int, dict], helpers: set
                                "which had not ended")
 
 
+@dataclass(frozen=True)
+class SeenThread:
+    """A thread as the kernel showed it to the supervisor's tracer."""
+
+    task: int
+    t0: float
+    t_end: float | None
+    cpu_s: float | None  # CPU time charged to it when it exited (None: not known)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A weighed span (``_grade_runtime.weighed``): a task of a process marked its start
+    and end, and the kernel charged ``cpu_s`` of CPU time to that task in between."""
+
+    task: int
+    t0: float
+    t: float
+    cpu_s: float
+
+
+@dataclass(frozen=True)
+class SeenProcess:
+    """A process as the kernel showed it to the supervisor's tracer, from outside the
+    submission's processes: nothing the submission writes can change these facts."""
+
+    pid: int
+    ppid: int | None
+    t0: float
+    t_end: float | None  # None: it had not ended when the session did
+    exit: int | None  # exit code, or minus the signal that killed it
+    exec: bool  # it ran another program (a spawn child, a helper, a script)
+    cpu_s: float | None  # CPU time of all its threads when it exited (None: not known)
+    threads: tuple[SeenThread, ...] = ()
+    spans: tuple[Span, ...] = ()
+
+    @property
+    def weighed_s(self) -> float:
+        """CPU time spent in this process's weighed spans."""
+        return sum(span.cpu_s for span in self.spans)
+
+    @classmethod
+    def from_fact(cls, fact: dict) -> SeenProcess:
+        """From one of the supervisor's process facts (see ``_grade_tracer.Tracer.facts``)."""
+        threads = tuple(SeenThread(t.get("task", 0), t["t0"], t.get("t_end"), t.get("cpu_s"))
+                        for t in fact.get("threads") or ())
+        spans = tuple(Span(*span) for span in fact.get("spans") or ())
+        return cls(fact["pid"], fact.get("ppid"), fact["t0"], fact.get("t_end"), fact.get("exit"),
+                   bool(fact.get("exec")), fact.get("cpu_s"), threads, spans)
+
+    def alive_at(self, t: float) -> bool:
+        return self.t0 <= t and (self.t_end is None or t < self.t_end)
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What the kernel showed of one call: the processes of the session, the call's
+    window, and the CPU time of the caller (the worker process) during the call.
+    Empty (``observed`` False) where ptrace was refused."""
+
+    processes: dict[int, SeenProcess] = field(default_factory=dict)
+    main_pid: int | None = None
+    helpers: frozenset[int] = frozenset()  # started by the grader before any call (fork server, ...)
+    t0: float = 0.0  # when the call started
+    t_end: float | None = None  # when the supervisor heard that it ended (None: it never did)
+    caller_cpu_s: float | None = None  # CPU time of the caller's process during the call
+
+    @property
+    def observed(self) -> bool:
+        return bool(self.processes)
+
+    def created(self) -> list[SeenProcess]:
+        """Processes created during the call, by any process of the session (the
+        caller, a fork server, a child), oldest first; the grader's helpers excluded."""
+        end = float("inf") if self.t_end is None else self.t_end
+        return sorted((p for p in self.processes.values()
+                       if self.t0 <= p.t0 <= end and p.pid != self.main_pid and p.pid not in self.helpers),
+                      key=lambda p: p.t0)
+
+    def ended_in_call(self, process: SeenProcess) -> bool:
+        """Whether ``process`` ended before the call did."""
+        return process.t_end is not None and self.t_end is not None and process.t_end <= self.t_end
+
+    def threads_created(self) -> list[SeenThread]:
+        """Threads the caller's process created during the call."""
+        caller = self.processes.get(self.main_pid) if self.main_pid is not None else None
+        end = float("inf") if self.t_end is None else self.t_end
+        return [] if caller is None else [t for t in caller.threads if self.t0 <= t.t0 <= end]
+
+    def cpu_s(self, processes: list[SeenProcess]) -> float:
+        """The CPU time the kernel charged to ``processes`` (those not known count 0)."""
+        return sum(p.cpu_s or 0.0 for p in processes)
+
+    def spans(self, process: SeenProcess) -> list[Span]:
+        """``process``'s weighed spans that began during the call."""
+        end = float("inf") if self.t_end is None else self.t_end
+        return [span for span in process.spans if self.t0 <= span.t0 <= end]
+
+    def weighed_s(self, processes: list[SeenProcess]) -> float:
+        """CPU time the kernel charged to the weighed spans of ``processes`` during the call."""
+        return sum(span.cpu_s for process in processes for span in self.spans(process))
+
+    def caller(self) -> SeenProcess | None:
+        return self.processes.get(self.main_pid) if self.main_pid is not None else None
+
+    def busy_together(self, processes: list[SeenProcess], share: float = 0.5) -> int:
+        """The largest number of ``processes`` that were all using a CPU at one moment:
+        each in a weighed span that kept a CPU busy for at least ``share`` of its wall
+        time, the spans overlapping. A count of 2 or more is parallel work, shown by the
+        kernel's accounting (two processes run at once, or they did not use the CPU)."""
+        edges = sorted((t, step, process.pid) for process in processes for span in self.spans(process)
+                       if span.t > span.t0 and span.cpu_s >= share * (span.t - span.t0)
+                       for t, step in ((span.t0, 1), (span.t, -1)))  # at a tie, an end comes first
+        running: dict[int, int] = {}
+        most = 0
+        for _, step, pid in edges:
+            running[pid] = running.get(pid, 0) + step
+            if not running[pid]:
+                del running[pid]
+            most = max(most, len(running))
+        return most
+
+    def ran_one_after_another(self, processes: list[SeenProcess]) -> bool:
+        """Whether each of ``processes`` (two or more) was created only after the one
+        created before it had ended: they never existed at the same time."""
+        ordered = sorted(processes, key=lambda p: p.t0)
+        return len(ordered) >= 2 and all(
+            before.t_end is not None and before.t_end <= after.t0 for before, after in zip(ordered, ordered[1:]))
+
+
 @dataclass
 class Trace:
     events: list[dict] = field(default_factory=list)
@@ -86,6 +216,7 @@ class Trace:
     # pid -> (created, ended or None), as the supervisor's tracer saw them (empty where
     # ptrace was refused): when processes existed, which no record of theirs can move
     lifetimes: dict[int, tuple[float, float | None]] = field(default_factory=dict)
+    kernel: Observed = field(default_factory=Observed)  # the facts a check may pass on
 
     def of(self, kind: str, **match) -> list[dict]:
         return [e for e in self.events if e["ev"] == kind and all(e.get(k) == v for k, v in match.items())]

@@ -3,9 +3,10 @@
 Run by ``_grade_worker.py`` in the worker process only. Kept out of that file because
 spawn children and the fork server run the worker's main file again (as
 ``__mp_main__``, compiled from source every time: ``runpy`` keeps no byte code), and
-they need none of this. For each call the worker tells the supervisor ``start I`` and
-``end I`` on the control socket, waits for ``go`` (the supervisor checks for leftover
-processes in between) and writes the outcome to ``calls/I.json``. What it needs only
+they need none of this. For each call the worker tells the supervisor ``start I``
+and waits for ``go`` (the supervisor reads the worker's CPU time in between), makes the
+call, tells ``end I`` and waits for ``go`` again (the supervisor reads the CPU time and
+checks for leftover processes in between) and writes the outcome to ``calls/I.json``. What it needs only
 for some calls (``traceback`` for an exception, ``subprocess`` for a script) is
 imported then.
 """
@@ -36,6 +37,8 @@ def main() -> None:
             file.write(str(index))
         started = time.monotonic()
         os.write(control_fd, f"start {index} {started!r}".encode())
+        if go.readline().strip() != "go":  # the supervisor has read this process's CPU time
+            break
         outcome = _make_call(config, call, folder, index)
         outcome["t0"], outcome["t"] = started, time.monotonic()
         _grade_runtime.flush_array_writes()

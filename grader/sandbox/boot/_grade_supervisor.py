@@ -255,13 +255,15 @@ def _follow(worker: dict, request: dict, result: dict, receiver: TRACING.TraceRe
             elif words[:1] == ["start"] and current is None and (start := _start_message(words)):
                 index, worker_t0 = start
                 current = {"index": index, "t0": time.monotonic(), "t": None, "leaks": [],
-                           "worker_t0": worker_t0}
+                           "worker_t0": worker_t0, "cpu_s": [TRACING.cpu_s(worker["pid"]), None]}
+                os.write(worker["go"], b"go\n")  # the caller's CPU time is read: the call may begin
                 result["calls"].append(current)
                 deadline = current["t0"] + timeouts[min(index, len(timeouts) - 1)]
                 watch.reset()
                 next_look = current["t0"] + DEADLOCK.POLL_S
             elif words[:1] == ["end"] and current is not None and words[1:2] == [str(current["index"])]:
                 current["t"] = time.monotonic()
+                current["cpu_s"][1] = TRACING.cpu_s(worker["pid"])  # the caller's CPU time during the call
                 current["digest"] = words[2] if len(words) == 3 else None
                 current["blocked_looks"], current["quiet_s"] = watch.blocked_looks, watch.quiet_s
                 current["leaks"] = _collect_leaks(worker["pid"], helpers or set())

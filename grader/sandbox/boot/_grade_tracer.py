@@ -34,15 +34,21 @@ import ctypes
 import os
 import time
 
+try:  # in the supervisor, boot/ is on sys.path; in the grader, a package
+    from _grade_values import MARK_BEGIN, MARK_END
+except ImportError:
+    from grader.sandbox.boot._grade_values import MARK_BEGIN, MARK_END
+
 PTRACE_CONT = 7
 PTRACE_GETEVENTMSG = 0x4201
 PTRACE_SEIZE = 0x4206
 PTRACE_LISTEN = 0x4208
-OPTIONS = 0x2 | 0x4 | 0x8 | 0x10 | 0x100000  # TRACEFORK, TRACEVFORK, TRACECLONE, TRACEEXEC, EXITKILL
-EVENT_FORK, EVENT_VFORK, EVENT_CLONE, EVENT_EXEC, EVENT_STOP = 1, 2, 3, 4, 128
+OPTIONS = 0x2 | 0x4 | 0x8 | 0x10 | 0x40 | 0x100000  # TRACEFORK, TRACEVFORK, TRACECLONE, TRACEEXEC, TRACEEXIT, EXITKILL
+EVENT_FORK, EVENT_VFORK, EVENT_CLONE, EVENT_EXEC, EVENT_EXIT, EVENT_STOP = 1, 2, 3, 4, 6, 128
 WALL = 0x40000000
 STOP_SIGNALS = {_signal.SIGSTOP, _signal.SIGTSTP, _signal.SIGTTIN, _signal.SIGTTOU}
 UCRED = _struct.calcsize("iII")
+SPANS_LIMIT = 1_000  # weighed spans kept per process
 
 
 class Thread:
@@ -101,9 +107,11 @@ class Tracer:
         self.libc = ctypes.CDLL(None, use_errno=True)
         self.libc.ptrace.restype = ctypes.c_long
         self.libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
-        self.processes: dict[int, dict] = {}  # pid -> ppid, t0, t_end, exit, exec
+        self.processes: dict[int, dict] = {}  # pid -> ppid, t0, t_end, exit, exec, cpu_s, threads
+        self.threads: dict[int, dict] = {}  # task of a thread -> t0, t_end, cpu_s (its process's "threads")
         self.exits: dict[int, int] = {}  # pid -> exit code (negative: killed by that signal)
         self.tgid: dict[int, int] = {worker: worker}  # task -> its process
+        self.open_spans: dict[int, tuple[float, float]] = {}  # task -> (time, its CPU time) at MARK_BEGIN
         self.attached = Event()
         self.error = ""
         self.thread = Thread(self._run)
@@ -121,8 +129,7 @@ class Tracer:
         return [dict(info, pid=pid) for pid, info in sorted(self.processes.items())]
 
     def _run(self) -> None:
-        self.processes[self.worker] = {"ppid": os.getpid(), "t0": time.monotonic(), "t_end": None,
-                                       "exit": None, "exec": False}
+        self.processes[self.worker] = _process(os.getpid(), time.monotonic())
         if self.libc.ptrace(PTRACE_SEIZE, self.worker, None, ctypes.c_void_p(OPTIONS)) != 0:
             self.error = f"ptrace refused: {os.strerror(ctypes.get_errno())}"
         os.write(self.release_fd, b"x")
@@ -143,6 +150,8 @@ class Tracer:
         now = time.monotonic()
         if os.WIFEXITED(status) or os.WIFSIGNALED(status):
             process = self.tgid.pop(task, task)
+            if task in self.threads and self.threads[task]["t_end"] is None:  # killed before its exit stop
+                self.threads[task]["t_end"] = now
             if process == task and task in self.processes:  # the process itself, not one of its threads
                 code = os.waitstatus_to_exitcode(status)
                 self.processes[task].update(t_end=now, exit=code)
@@ -156,6 +165,8 @@ class Tracer:
             message = ctypes.c_ulong()
             self.libc.ptrace(PTRACE_GETEVENTMSG, task, None, ctypes.byref(message))
             self._created(task, message.value, event, now)
+        elif event == EVENT_EXIT:
+            self._exiting(task, now)
         elif event == EVENT_EXEC:
             process = self.tgid.get(task, task)
             if process in self.processes:
@@ -165,6 +176,8 @@ class Tracer:
                 self.libc.ptrace(PTRACE_LISTEN, task, None, None)
                 return
             self._first_sight(task, now)
+        elif stop_signal in (MARK_BEGIN, MARK_END):
+            self._mark(task, stop_signal == MARK_BEGIN, now)  # and the signal is not delivered
         else:
             inject = stop_signal  # a signal on its way: deliver it
         self.libc.ptrace(PTRACE_CONT, task, None, ctypes.c_void_p(inject))
@@ -173,10 +186,41 @@ class Tracer:
         parent = self.tgid.get(parent_task, parent_task)
         if event == EVENT_CLONE and _tgid_of(child) == parent:
             self.tgid[child] = parent  # a thread of the parent
+            self._thread_created(parent, child, now)
             return
         self.tgid[child] = child
-        self.processes.setdefault(child, {"ppid": parent, "t0": now, "t_end": None, "exit": None, "exec": False})
+        self.processes.setdefault(child, _process(parent, now))
         self.processes[child]["ppid"] = parent
+
+    def _thread_created(self, process: int, task: int, now: float) -> None:
+        if process in self.processes and task not in self.threads:
+            thread = {"task": task, "t0": now, "t_end": None, "cpu_s": None}
+            self.threads[task] = thread
+            self.processes[process]["threads"].append(thread)
+
+    def _exiting(self, task: int, now: float) -> None:
+        """A task stopped on its way out (``PTRACE_EVENT_EXIT``), its counters still
+        readable: the CPU time the kernel charged to it (a thread) or to its whole
+        process, every thread included (the process's leader)."""
+        process = self.tgid.get(task, task)
+        if process == task and task in self.processes:
+            self.processes[task]["cpu_s"] = _cpu_s(f"/proc/{task}/stat")
+        elif task in self.threads:
+            self.threads[task].update(t_end=now, cpu_s=_cpu_s(f"/proc/{process}/task/{task}/stat"))
+
+    def _mark(self, task: int, begin: bool, now: float) -> None:
+        """A task marked the beginning or the end of a weighed span (a signal it sent
+        itself, see ``_grade_runtime.weighed``): the span's wall times and the CPU time
+        the kernel charged to that task in between are kept for its process."""
+        cpu = _cpu_s(f"/proc/{task}/schedstat", schedstat=True)
+        if begin:
+            if cpu is not None:
+                self.open_spans[task] = (now, cpu)
+            return
+        opened = self.open_spans.pop(task, None)
+        process = self.processes.get(self.tgid.get(task, task))
+        if opened is not None and cpu is not None and process is not None and len(process["spans"]) < SPANS_LIMIT:
+            process["spans"].append([task, opened[0], now, cpu - opened[1]])
 
     def _first_sight(self, task: int, now: float) -> None:
         """A new task's first stop can be reported before its parent's fork event."""
@@ -184,8 +228,38 @@ class Tracer:
             process = _tgid_of(task)
             self.tgid[task] = process
             if process == task:
-                self.processes.setdefault(task, {"ppid": None, "t0": now, "t_end": None, "exit": None,
-                                                 "exec": False})
+                self.processes.setdefault(task, _process(None, now))
+            else:
+                self._thread_created(process, task, now)
+
+
+def _process(ppid: int | None, now: float) -> dict:
+    """A process's facts when it is first seen (``cpu_s``: set when it exits)."""
+    return {"ppid": ppid, "t0": now, "t_end": None, "exit": None, "exec": False, "cpu_s": None, "threads": [],
+            "spans": []}
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(pid: int) -> float | None:
+    """The CPU time (user and system) the kernel has charged to process ``pid`` so far,
+    every thread included; None if it cannot be read."""
+    return _cpu_s(f"/proc/{pid}/stat")
+
+
+def _cpu_s(path: str, schedstat: bool = False) -> float | None:
+    """CPU seconds from a ``stat`` file (user and system time, in clock ticks) or a task's
+    ``schedstat`` file (time on a CPU, in nanoseconds: exact, for a task that is stopped)."""
+    try:
+        with open(path, "rb") as file:
+            stat = file.read()
+        if schedstat:
+            return int(stat.split()[0]) / 1e9
+        fields = stat[stat.rfind(b")") + 2:].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _tgid_of(task: int) -> int:

@@ -32,6 +32,21 @@ def sha256(data: bytes):
     return hashlib.sha256(data)
 
 
+BALLAST_ROUNDS = 25_000  # about 2 ms of CPU on the 2-core machine the course was measured on
+MARK_BEGIN = 34 + 8  # SIGRTMIN + 8: real-time signals no library of the sandbox uses
+MARK_END = 34 + 9
+
+
+def ballast(rounds: int = BALLAST_ROUNDS) -> int:
+    """Spend CPU time: ``rounds`` steps of a 64-bit linear congruential generator (no
+    shortcut: it takes as long to compute as to run). The result is returned so that
+    nothing can be skipped."""
+    x = rounds
+    for _ in range(rounds):
+        x = (x * 6364136223846793005 + 1442695040888963407) & 0xFFFFFFFFFFFFFFFF
+    return x
+
+
 def encode(value, depth: int = 0):
     """Return a JSON-serialisable form of ``value`` (lists and tuples both become lists)."""
     if value is None or isinstance(value, (bool, int, float, str)):
