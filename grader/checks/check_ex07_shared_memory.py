@@ -23,14 +23,18 @@ from grader.diagnose import show
 
 def plan(rng: random.Random) -> Plan:
     start = rng.randint(-1_000, 1_000) + rng.choice((0.25, 0.5, 0.75, 0.125))
-    delta = rng.randint(1, 500) + rng.choice((0.375, 0.625, 0.875))
+    # The sum has a fractional part too (x.125 + y.875 would not): a Value('i') that
+    # truncates with int() could otherwise come out right (-337.875 + 478.875).
+    delta = rng.randint(1, 500) + rng.choice([f for f in (0.375, 0.625, 0.875) if not (start + f).is_integer()])
     workers = rng.randint(2, 4)
     n = rng.randint(200 * workers, 2_000)
     n += 0 if n % workers else rng.randint(1, workers - 1)  # never divides evenly: no slot may be dropped
     few_workers = rng.randint(3, 4)
+    # Fewer slots than workers, at least 2: squares(1, w) is [0], what an Array nobody
+    # wrote holds, so it would pass whatever the workers did.
     return Plan([Call("value", "add_in_child", (start, delta)),
                  Call("squares", "squares", (n, workers)),
-                 Call("few", "squares", (rng.randint(1, few_workers - 1), few_workers))])  # fewer slots than workers
+                 Call("few", "squares", (rng.randint(2, few_workers - 1), few_workers))])
 
 
 def test_value_holds_floats(run: Run) -> None:
