@@ -37,13 +37,14 @@ from grader.results import Status
 from grader.sandbox import Align, Call, CallOutcome, Order, Ref, SessionResult
 from grader.sandbox.boot._grade_values import ballast, encode
 from grader.sandbox.isolation import SESSION_MEMORY, isolation
-from grader.sandbox.trace import Observed, SeenProcess
+from grader.sandbox.trace import Observed, SeenProcess, Span
 from grader.timeline import timeline
 
 if TYPE_CHECKING:
     from grader.timeouts import Timeout
 
-__all__ = ["Align", "Call", "CheckFailed", "Order", "Plan", "Ref", "Run", "Said", "encode", "release_order"]
+__all__ = ["Align", "Call", "CallOutcome", "CheckFailed", "Observed", "Order", "Plan", "Ref", "Run", "Said", "SeenProcess",
+           "Span", "encode", "release_order"]
 
 # The least CPU time, as a share of one ballast's, that counts as one weighed call run by
 # a process (the same loop costs a process more CPU time on a loaded machine, never less).
@@ -183,6 +184,11 @@ class Run:
         accounting shows (a record saying so counts for nothing)."""
         return self.weighed_calls(outcome, processes) >= WEIGHED_SHARE * calls
 
+    def at_once(self, outcome: CallOutcome, processes: list[SeenProcess]) -> int:
+        """The largest number of ``processes`` the kernel saw in a weighed call at the same
+        moment, each using at least the CPU time of a weighed call in it."""
+        return self.kernel(outcome).most_at_once(processes, WEIGHED_SHARE * ballast_cpu_s())
+
     def outcome(self, name: str) -> CallOutcome:
         if name not in self.read:
             self.read.append(name)
@@ -289,7 +295,7 @@ class Run:
     def expect_aligned(self, outcome: CallOutcome, processes: list[SeenProcess]) -> None:
         """The rendezvous (:class:`Align`) brought its parties together in this call: no
         party gave up, and the kernel saw ``processes`` (at least ``parties`` of them)
-        using a CPU at the same time in their weighed spans. Otherwise the check fails:
+        in their weighed calls at the same time, each using the CPU there (:meth:`at_once`). Otherwise the check fails:
         a race that cannot be shown to have been run proves nothing."""
         spec = self.session.spec.align
         if spec is None:
@@ -298,7 +304,7 @@ class Run:
         if short:
             self.fail("harness.align_gave_up", outcome, function=spec.function, parties=spec.parties,
                       arrivals=min(e["arrivals"] for e in short), timeout=diagnose.seconds(spec.timeout_s))
-        if self.kernel(outcome).busy_together(processes, share=0.2) < spec.parties:
+        if self.at_once(outcome, processes) < spec.parties:
             self.fail("harness.align_not_shown", outcome, function=spec.function, parties=spec.parties)
 
     def cause(self, outcome: CallOutcome) -> str:

@@ -1,14 +1,18 @@
 """Checks for exercise-1 (process): ``run_in_process`` and ``run_in_thread``.
 
-The targets are probes (``grade_probe``) that record their pid, thread and run time;
-each call gets a fresh random token so a hard-coded answer cannot pass.
+The targets are probes (``grade_probe``): each spends a ballast of CPU time between two
+marks the supervisor's tracer sees, so the kernel's accounting shows which process and
+thread ran it and when; the process that ran it, its exit code and its end are the
+kernel's facts too. What passes rests on those and on the returned values; the probes'
+own records (pid, thread, time, under a fresh random token per call) only explain a
+failure.
 """
 
 from __future__ import annotations
 
 import random
 
-from grader.check import Call, Plan, Ref, Run
+from grader.check import Call, CallOutcome, Plan, Ref, Run, SeenProcess, Span
 
 PROBE_SLEEP_S = 0.15
 
@@ -26,41 +30,71 @@ def plan(rng: random.Random) -> Plan:
     ])
 
 
-def _probe_runs(run: Run, name: str) -> tuple[object, list[dict]]:
+def _probe_runs(run: Run, name: str) -> tuple[CallOutcome, list[dict]]:
+    """The call's outcome, which returned, and the probe's records (which must say it ran once)."""
     outcome = run.returned(name)
     token = outcome.call.args[1][0]
     runs = outcome.trace.probes(token)
-    if len(runs) != 1:
+    if len(runs) > 1:
         run.fail("ex01.ran_times", outcome, function=outcome.call.function, times=len(runs))
     return outcome, runs
 
 
-def test_process_runs_target_in_a_child(run: Run) -> None:
-    outcome, (probe,) = _probe_runs(run, "process")
-    if probe["pid"] == outcome.trace.main_pid:
+def _child_that_ran(run: Run, name: str) -> tuple[CallOutcome, SeenProcess]:
+    """The call's outcome and the one child process the kernel saw run the target."""
+    outcome, runs = _probe_runs(run, name)
+    kernel = run.kernel(outcome)
+    caller = kernel.caller()
+    if any(probe["pid"] == outcome.trace.main_pid for probe in runs) or (
+            caller is not None and run.worked(outcome, [caller])):
         run.fail("ex01.process_in_caller", outcome)
-    if outcome.t_end is None or probe["t"] > outcome.t_end:
-        run.fail("ex01.returned_early", outcome, function="run_in_process")
+    ran = [child for child in kernel.created() if run.worked(outcome, [child])]
+    if len(ran) != 1:
+        run.fail("ex01.ran_times", outcome, function=outcome.call.function, times=len(ran))
+    if not kernel.ended_in_call(ran[0]):
+        run.fail("ex01.returned_early", outcome, function=outcome.call.function)
+    return outcome, ran[0]
+
+
+def test_process_runs_target_in_a_child(run: Run) -> None:
+    _child_that_ran(run, "process")
 
 
 def test_process_returns_exit_code(run: Run) -> None:
     for name, expected in (("process_exit", run.outcome("process_exit").call.args[1][1]),
                            ("process_raise", 1)):
-        outcome, _ = _probe_runs(run, name)
+        outcome, child = _child_that_ran(run, name)
+        target = "sys.exit(%d)" % expected if name == "process_exit" else "raise RuntimeError"
         if outcome.value != expected:
-            run.fail("ex01.exit_code", outcome, expected=expected, got=repr(outcome.value),
-                           target="sys.exit(%d)" % expected if name == "process_exit" else "raise RuntimeError")
+            run.fail("ex01.exit_code", outcome, expected=expected, got=repr(outcome.value), target=target)
+        if child.exit != expected:  # the right number, but not the one the kernel saw the child exit with
+            run.fail("ex01.exit_code_not_the_childs", outcome, got=repr(outcome.value), actual=child.exit)
+
+
+def _spans_in_caller(run: Run, name: str) -> tuple[CallOutcome, list[Span]]:
+    """The call's outcome and the weighed spans of the probe the kernel saw in the caller's process."""
+    outcome, runs = _probe_runs(run, name)
+    kernel = run.kernel(outcome)
+    if any(probe["pid"] != outcome.trace.main_pid for probe in runs) or any(
+            run.worked(outcome, [child]) for child in kernel.created()):
+        run.fail("ex01.thread_in_other_process", outcome)
+    caller = kernel.caller()
+    spans = kernel.spans(caller) if caller is not None else []
+    if not run.worked(outcome, [caller] if caller is not None else []) or len(spans) != 1:
+        run.fail("ex01.ran_times", outcome, function=outcome.call.function, times=len(spans))
+    return outcome, spans
 
 
 def test_thread_runs_target_in_caller_process(run: Run) -> None:
-    outcome, (probe,) = _probe_runs(run, "thread")
-    if probe["pid"] != outcome.trace.main_pid:
-        run.fail("ex01.thread_in_other_process", outcome)
-    if probe["main_thread"]:
+    outcome, spans = _spans_in_caller(run, "thread")
+    threads = {thread.task for thread in run.kernel(outcome).threads_created()}
+    if any(probe["main_thread"] for probe in outcome.trace.probes(outcome.call.args[1][0])) or any(
+            span.task not in threads for span in spans):
         run.fail("ex01.thread_in_main_thread", outcome)
 
 
 def test_thread_waits_for_target(run: Run) -> None:
-    outcome, (probe,) = _probe_runs(run, "thread")
-    if outcome.t_end is None or probe["t"] > outcome.t_end:
+    outcome, spans = _spans_in_caller(run, "thread")
+    end = run.kernel(outcome).t_end
+    if end is None or any(span.t > end for span in spans):
         run.fail("ex01.returned_early", outcome, function="run_in_thread")

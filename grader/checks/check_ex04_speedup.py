@@ -44,7 +44,7 @@ def plan(rng: random.Random) -> Plan:
          Call("threaded_timed", "threaded", (tasks,)), Call("multicore_timed", "multicore", (tasks,))],
         # 4 s for the second process to arrive: a pool worker that starts late on a loaded
         # machine still meets the first (a correct solution never waits that long).
-        traced=("work",), align=Align("work", parties=2, timeout_s=4.0, calls=("multicore",)),
+        traced=("work",), weighed=("work",), align=Align("work", parties=2, timeout_s=4.0, calls=("multicore",)),
         order=Order("work", key_arg=0, hold="after", calls={"threaded": release, "multicore": release},
                     window_s=1.5, grace_s=0.1),
         timed=True)  # measured alone: no other sandbox of the run competes for the cores
@@ -62,9 +62,16 @@ def test_threaded_uses_threads_of_the_caller(run: Run) -> None:
     elsewhere = [c for c in calls if c["pid"] != outcome.trace.main_pid]
     if elsewhere:
         run.fail("ex04.threads_in_other_process", outcome, count=len(elsewhere))
+    kernel = run.kernel(outcome)  # the records above explain a failure; these facts make a pass
+    if any(run.worked(outcome, [child]) for child in kernel.created()):
+        run.fail("ex04.threads_in_other_process", outcome, count=len(elsewhere) or 1)
+    caller = kernel.caller()
+    threads = {thread.task for thread in kernel.threads_created()}
+    spans = [span for span in kernel.spans(caller) if span.task in threads] if caller is not None else []
     in_threads = [c for c in calls if not c["main_thread"]]
-    if len(in_threads) != len(tasks) or len(outcome.trace.of("thread_start")) < len(tasks):
-        run.fail("ex04.thread_per_task", outcome, expected=len(tasks), got=len(in_threads))
+    if (len(in_threads) != len(tasks) or len(outcome.trace.of("thread_start")) < len(tasks)
+            or len({span.task for span in spans}) != len(tasks) or not run.worked(outcome, [caller], len(tasks))):
+        run.fail("ex04.thread_per_task", outcome, expected=len(tasks), got=len({span.task for span in spans}))
 
 
 def test_multicore_values(run: Run) -> None:
@@ -75,12 +82,17 @@ def test_multicore_values(run: Run) -> None:
 def test_multicore_runs_in_overlapping_processes(run: Run, inform) -> None:
     outcome = run.returned("multicore")
     tasks = outcome.call.args[0]
-    calls = outcome.trace.calls("work")
+    calls = outcome.trace.calls("work")  # the records explain a failure; the kernel's facts make a pass
     children = {c["pid"] for c in calls} - {outcome.trace.main_pid}
-    if any(c["pid"] == outcome.trace.main_pid for c in calls) or len(children) < min(len(tasks), 2):
-        run.fail("ex04.not_in_processes", outcome, needed=min(len(tasks), 2), got=len(children),
-                       timings=_timings(run))
-    if outcome.trace.max_concurrent("work") < 2:
+    kernel = run.kernel(outcome)
+    worked = [child for child in kernel.created() if run.worked(outcome, [child])]
+    caller = kernel.caller()
+    needed = min(len(tasks), 2)
+    if (any(c["pid"] == outcome.trace.main_pid for c in calls) or len(children) < needed or len(worked) < needed
+            or not run.worked(outcome, worked, len(tasks)) or (caller is not None and run.worked(outcome, [caller]))):
+        run.fail("ex04.not_in_processes", outcome, needed=needed, got=min(len(children), len(worked)),
+                 timings=_timings(run))
+    if outcome.trace.max_concurrent("work") < 2 or run.at_once(outcome, worked) < 2:
         run.fail("ex04.no_overlap", outcome, timings=_timings(run))
     inform(_timings(run))
 

@@ -10,7 +10,7 @@ from grader.check import Call, Plan, Run
 def plan(rng: random.Random) -> Plan:
     values = [rng.randint(-500, 500) for _ in range(rng.randint(8, 16))]
     return Plan([Call("one", "one", (rng.randint(-10_000, 10_000),)), Call("many", "many", (values,))],
-                traced=("job",))
+                traced=("job",), weighed=("job",))
 
 
 def test_one_value(run: Run) -> None:
@@ -53,3 +53,9 @@ def _expect_apply_async(run: Run, outcome, expected: int) -> None:
     # its `with` block before the results were read may cut tasks short, at random.
     if any(c["pid"] == outcome.trace.main_pid for c in calls):
         run.fail("ex06.not_in_workers", outcome)
+    kernel = run.kernel(outcome)  # the records above explain a failure; these facts make a pass
+    caller = kernel.caller()
+    if caller is not None and run.worked(outcome, [caller]):
+        run.fail("ex06.not_in_workers", outcome)
+    if not run.worked(outcome, kernel.created(), expected):  # how many did run is a race: not shown
+        run.fail("ex06.not_run_in_workers", outcome, expected=expected)

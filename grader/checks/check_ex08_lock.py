@@ -38,7 +38,7 @@ def plan(rng: random.Random) -> Plan:
     return Plan([Call(f"run{i}", "multicore", (rng.randint(20_000, 30_000),)) for i in range(RUNS)],
                 # 4 s for the second process to arrive: one that starts late on a loaded machine
                 # still races the first (a correct solution never waits that long).
-                traced=("job",), align=Align("job", parties=2, timeout_s=4.0))
+                traced=("job",), weighed=("job",), align=Align("job", parties=2, timeout_s=4.0))
 
 
 def test_exact_total_every_run(run: Run) -> None:
@@ -49,15 +49,21 @@ def test_exact_total_every_run(run: Run) -> None:
             key, params = lock_mistake(run.session.spec.submission, run.start_method)
             run.fail("ex08.lost_updates", outcome, run=i + 1, runs=RUNS, expected=4 * times,
                      got=outcome.value, short=_short(4 * times, outcome.value), why=run.t(key, **params))
-        run.expect_aligned(outcome)  # a right total proves nothing if the two never raced
+        # A right total proves nothing if the two never raced: the kernel must have seen
+        # both in job() at once, each using a CPU.
+        run.expect_aligned(outcome, run.kernel(outcome).created())
 
 
 def test_two_processes_ran_job(run: Run) -> None:
     for i in range(RUNS):
         outcome = run.returned(f"run{i}")
-        pids = {c["pid"] for c in outcome.trace.calls("job")}
-        if len(pids) != 2 or outcome.trace.main_pid in pids:
-            run.fail("ex08.two_processes", outcome, got=len(pids - {outcome.trace.main_pid}))
+        pids = {c["pid"] for c in outcome.trace.calls("job")}  # the records explain; the kernel's facts pass
+        kernel = run.kernel(outcome)
+        worked = [child for child in kernel.created() if run.worked(outcome, [child])]
+        caller = kernel.caller()
+        if (len(pids) != 2 or outcome.trace.main_pid in pids or len(worked) != 2
+                or (caller is not None and run.worked(outcome, [caller]))):
+            run.fail("ex08.two_processes", outcome, got=len(worked))
 
 
 def test_both_started_before_either_joined(run: Run) -> None:
@@ -68,7 +74,8 @@ def test_both_started_before_either_joined(run: Run) -> None:
         if len(started) != 2 or not all(e["child"] in joined for e in started):
             run.fail("ex08.not_joined", outcome, joined=len(joined & {e["child"] for e in started}))
         first_join = outcome.trace.first_join()
-        if any(e["t"] > first_join["t"] for e in started):
+        if any(e["t"] > first_join["t"] for e in started) or run.kernel(outcome).ran_one_after_another(
+                run.kernel(outcome).created()):
             run.fail("ex08.serialized", outcome)
 
 

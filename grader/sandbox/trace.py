@@ -184,13 +184,14 @@ class Observed:
     def caller(self) -> SeenProcess | None:
         return self.processes.get(self.main_pid) if self.main_pid is not None else None
 
-    def busy_together(self, processes: list[SeenProcess], share: float = 0.5) -> int:
-        """The largest number of ``processes`` that were all using a CPU at one moment:
-        each in a weighed span that kept a CPU busy for at least ``share`` of its wall
-        time, the spans overlapping. A count of 2 or more is parallel work, shown by the
-        kernel's accounting (two processes run at once, or they did not use the CPU)."""
+    def most_at_once(self, processes: list[SeenProcess], least_cpu_s: float) -> int:
+        """The largest number of ``processes`` that were in a weighed span at one moment,
+        counting only spans to which the kernel charged at least ``least_cpu_s`` of CPU
+        time: 2 or more is work done by two processes at the same time, shown by the
+        kernel (not by the CPU share of each span: a loaded machine, or the tracer
+        itself, can keep a process waiting for a CPU for most of its span)."""
         edges = sorted((t, step, process.pid) for process in processes for span in self.spans(process)
-                       if span.t > span.t0 and span.cpu_s >= share * (span.t - span.t0)
+                       if span.t > span.t0 and span.cpu_s >= least_cpu_s
                        for t, step in ((span.t0, 1), (span.t, -1)))  # at a tie, an end comes first
         running: dict[int, int] = {}
         most = 0

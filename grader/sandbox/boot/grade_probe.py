@@ -1,7 +1,9 @@
 """Targets that checks hand to a submission (e.g. ``run_in_process(target)``).
 
-They record where and when they ran in the sandbox trace, so a check can tell whether
-the submission ran them in another process or thread and waited for them.
+Each spends a ballast of CPU time between two marks the supervisor's tracer sees
+(``_grade_runtime.weighed``): the kernel's accounting shows which process and thread
+ran it, and when. They also record where and when they ran in the sandbox trace, which
+can explain a failure but never makes a pass.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import _grade_runtime
 def record(token: str, sleep_s: float = 0.0) -> None:
     """Record that this target ran (after sleeping ``sleep_s``, to make waiting visible)."""
     started = time.monotonic()
-    time.sleep(sleep_s)
+    _grade_runtime.weighed(time.sleep, (sleep_s,), {})
     _grade_runtime.emit("probe", token=token, t0=started, t=time.monotonic(),
                         thread=threading.get_ident(),
                         main_thread=threading.current_thread() is threading.main_thread())
