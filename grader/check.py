@@ -27,7 +27,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from grader import diagnose
 from grader.diagnose import Said, causes_of, show
@@ -75,9 +75,16 @@ class Plan:
     # the kernel's accounting sees (:attr:`Observed.weighed_s`): where they ran is a kernel fact
     weighed: tuple[str, ...] = ()
     weigh_tasks: bool = False  # the same for every item of every task a pool worker runs
+    shared_pages: bool = False  # count the pages of shared memory each process touched (SeenProcess.shared_pages)
     align: Align | None = None
     order: Order | None = None
     timed: bool = False  # measures speed: its sessions run alone (see grader.scheduler)
+
+    def instrumentation(self) -> dict[str, Any]:
+        """What the sandbox is to trace, weigh, count and hold: the plan's fields of the
+        same names in :class:`~grader.sandbox.SessionSpec`."""
+        return {"traced": self.traced, "weighed": self.weighed, "weigh_tasks": self.weigh_tasks,
+                "shared_pages": self.shared_pages, "align": self.align, "order": self.order}
 
 
 def load_plan(exercise: Exercise, seed: str) -> Plan:

@@ -295,8 +295,7 @@ class Scheduler:
         specs = {method: SessionSpec(
             module=exercise.module, submission=submission, start_method=method,
             calls=tuple(plan.calls), timeout_s=known.seconds if known is not None else 0.0,
-            traced=plan.traced, weighed=plan.weighed, weigh_tasks=plan.weigh_tasks, align=plan.align,
-            order=plan.order,
+            **plan.instrumentation(),
         ) for method in self.methods(exercise)}
         held = _held(plan) if plan.timed else set()
         split = bool(held) and any(call.name not in held for call in plan.calls)

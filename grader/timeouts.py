@@ -253,8 +253,7 @@ def run_plan(exercise: Exercise, plan: Plan, path: Path,
         for method in exercise.start_methods:
             started[method] = RunningSession(SessionSpec(
                 module=exercise.module, submission=path, start_method=method, calls=tuple(plan.calls),
-                timeout_s=MEASURE_TIMEOUT_S, traced=plan.traced, weighed=plan.weighed,
-                weigh_tasks=plan.weigh_tasks, align=plan.align, order=plan.order))
+                timeout_s=MEASURE_TIMEOUT_S, **plan.instrumentation()))
             if sessions is not None:
                 sessions.append(started[method])
     except BaseException:  # one could not start: the others leave nothing behind

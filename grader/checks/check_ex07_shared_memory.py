@@ -1,8 +1,11 @@
 """Checks for exercise-7 (shared-memory): ``add_in_child`` with a Value, ``squares``
 with an Array written by ``workers`` child processes.
 
-Writes to shared arrays (``array[i] = ...``) and values (``v.value = ...``) are counted
-per process by the sandbox. ``n`` never divides evenly by ``workers`` (chunks of
+Which processes wrote is the kernel's fact: the pages of shared memory each child had
+in its page tables when it exited (``Plan.shared_pages``; a forked child starts with
+none, and a child that never reads or writes the Value or Array maps none). The
+runtime's counts of writes (``array[i] = ...``, ``v.value = ...``) only explain a failure:
+they miss writes through ``get_obj()`` or a ``Value`` without a lock. ``n`` never divides evenly by ``workers`` (chunks of
 ``n // workers`` drop the remainder), and a second call has fewer slots than workers.
 A result whose only wrong items are its last ones, left at 0 (never written), is
 explained as such (:func:`unwritten_tail`): the remainder of ``n // workers`` chunks
@@ -34,7 +37,7 @@ def plan(rng: random.Random) -> Plan:
     # wrote holds, so it would pass whatever the workers did.
     return Plan([Call("value", "add_in_child", (start, delta)),
                  Call("squares", "squares", (n, workers)),
-                 Call("few", "squares", (rng.randint(2, few_workers - 1), few_workers))])
+                 Call("few", "squares", (rng.randint(2, few_workers - 1), few_workers))], shared_pages=True)
 
 
 def test_value_holds_floats(run: Run) -> None:
@@ -50,9 +53,14 @@ def test_value_changed_in_a_child(run: Run) -> None:
         run.fail("ex07.one_child", outcome, got=len(started))
     writes = outcome.trace.value_writes()
     main = outcome.trace.main_pid
-    if writes.get(main) or not writes.get(started[0]["child"]):
+    children = run.kernel(outcome).created()
+    if len(children) != 1:
+        run.fail("ex07.one_child", outcome, got=len(children))
+    if writes.get(main):
         run.fail("ex07.value_not_in_child", outcome, in_caller=writes.get(main, 0),
                  in_child=writes.get(started[0]["child"], 0))
+    if not children[0].shared_pages:
+        run.fail("ex07.value_untouched_by_child", outcome)
 
 
 def test_squares_values(run: Run) -> None:
@@ -88,8 +96,6 @@ def test_squares_written_by_workers(run: Run) -> None:
     main = outcome.trace.main_pid
     if writes.get(main):
         run.fail("ex07.written_in_caller", outcome, count=writes[main])
-    started = outcome.trace.started(include_pool_workers=True)
-    writers = [pid for pid in writes if pid != main]
-    if writes and len(writers) != workers or not writes and len(started) != workers:
-        run.fail("ex07.writer_count", outcome, expected=workers,
-                       got=len(writers) if writes else len(started))
+    writers = [child for child in run.kernel(outcome).created() if child.shared_pages]
+    if len(writers) != workers:
+        run.fail("ex07.writer_count", outcome, expected=workers, got=len(writers))

@@ -125,6 +125,7 @@ class SessionSpec:
     traced: tuple[str, ...] = ()
     weighed: tuple[str, ...] = ()  # traced functions each of whose calls spends a ballast between marks
     weigh_tasks: bool = False  # every item of every pool task spends a ballast between marks
+    shared_pages: bool = False  # count each process's pages of shared memory when it exits
     align: Align | None = None
     order: Order | None = None
     limits: Limits = field(default_factory=Limits)
@@ -260,6 +261,7 @@ class RunningSession:
             "landlock": landlock_rules(self.folder, BOOT_DIR, iso),
             "trace_limit": TRACE_LIMIT,
             "observe": spec.observe,
+            "shared_pages": spec.shared_pages,
             "deadlock_settle_s": spec.deadlock_settle_s,
         }
         (self.folder / "supervisor.marshal").write_bytes(marshal.dumps(request))

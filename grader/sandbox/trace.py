@@ -114,6 +114,9 @@ class SeenProcess:
     cpu_s: float | None  # CPU time of all its threads when it exited (None: not known)
     threads: tuple[SeenThread, ...] = ()
     spans: tuple[Span, ...] = ()
+    # pages of writable shared memory in its page tables when it exited (it read or wrote
+    # them); None where not counted (``Plan.shared_pages``) or not known
+    shared_pages: int | None = None
 
     @property
     def weighed_s(self) -> float:
@@ -127,7 +130,7 @@ class SeenProcess:
                         for t in fact.get("threads") or ())
         spans = tuple(Span(*span) for span in fact.get("spans") or ())
         return cls(fact["pid"], fact.get("ppid"), fact["t0"], fact.get("t_end"), fact.get("exit"),
-                   bool(fact.get("exec")), fact.get("cpu_s"), threads, spans)
+                   bool(fact.get("exec")), fact.get("cpu_s"), threads, spans, fact.get("shared_pages"))
 
     def alive_at(self, t: float) -> bool:
         return self.t0 <= t and (self.t_end is None or t < self.t_end)

@@ -173,7 +173,17 @@ def _patch_process() -> None:
             flush_array_writes()
             emit("run_end")
 
-    base.start, base.join, base.run = start, join, run
+    original_bootstrap = base._bootstrap
+
+    def bootstrap(self, *args, **kwargs):
+        """A child's end, as under fork and forkserver: ``os._exit`` once the process has
+        run and flushed its output. A spawn child would otherwise finalise the
+        interpreter, unmapping its shared memory before the supervisor's tracer counts
+        the pages of it the child used (``_grade_tracer.shared_pages``)."""
+        code = original_bootstrap(self, *args, **kwargs)
+        os._exit(code)
+
+    base.start, base.join, base.run, base._bootstrap = start, join, run, bootstrap
 
 
 def _patch_pool(pool) -> None:

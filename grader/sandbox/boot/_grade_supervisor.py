@@ -212,7 +212,7 @@ def _start_worker(request: dict) -> dict:
         os.write(release_write, b"x")
         os.close(release_write)
         return {"pid": pid, "control": control_read, "go": go_write, "tracer_error": "not asked for"}
-    tracer = TRACING.Tracer(pid, release_write)
+    tracer = TRACING.Tracer(pid, release_write, bool(request.get("shared_pages")))
     TRACER = tracer if tracer.start() else None
     return {"pid": pid, "control": control_read, "go": go_write, "tracer_error": tracer.error}
 

@@ -101,8 +101,9 @@ class Event:
 class Tracer:
     """Traces one worker and everything it starts, from a thread of its own."""
 
-    def __init__(self, worker: int, release_fd: int) -> None:
+    def __init__(self, worker: int, release_fd: int, shared_pages: bool = False) -> None:
         self.worker = worker
+        self.shared_pages = shared_pages  # count each process's pages of shared memory when it exits
         self.release_fd = release_fd  # the worker waits on this pipe until it is traced
         self.libc = ctypes.CDLL(None, use_errno=True)
         self.libc.ptrace.restype = ctypes.c_long
@@ -205,6 +206,8 @@ class Tracer:
         process = self.tgid.get(task, task)
         if process == task and task in self.processes:
             self.processes[task]["cpu_s"] = _cpu_s(f"/proc/{task}/stat")
+            if self.shared_pages:
+                self.processes[task]["shared_pages"] = shared_pages(task)
         elif task in self.threads:
             self.threads[task].update(t_end=now, cpu_s=_cpu_s(f"/proc/{process}/task/{task}/stat"))
 
@@ -260,6 +263,28 @@ def _cpu_s(path: str, schedstat: bool = False) -> float | None:
         return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
     except (OSError, ValueError, IndexError):
         return None
+
+
+def shared_pages(pid: int) -> int | None:
+    """How many pages of writable shared memory (``rw-s`` mappings: ``multiprocessing``'s
+    ``Value``, ``Array`` and heap, ``shared_memory`` segments; semaphores left out, which
+    every lock touches) process ``pid`` has in its page tables: a page it never read or
+    wrote is not there (a forked child starts without them). None if it cannot be read."""
+    total = 0
+    try:
+        with open(f"/proc/{pid}/maps", "rb") as maps, open(f"/proc/{pid}/pagemap", "rb") as pagemap:
+            for line in maps:
+                fields = line.split()
+                if len(fields) < 2 or fields[1][:4] != b"rw-s" or b"/sem." in line:
+                    continue
+                low, high = (int(bound, 16) for bound in fields[0].split(b"-"))
+                pages = (high - low) // 4096
+                pagemap.seek(low // 4096 * 8)
+                entries = pagemap.read(min(pages, 1 << 16) * 8)
+                total += sum(1 for (entry,) in _struct.iter_unpack("Q", entries) if entry >> 63)
+    except (OSError, ValueError):
+        return None
+    return total
 
 
 def _tgid_of(task: int) -> int:
