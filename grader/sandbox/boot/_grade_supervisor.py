@@ -60,11 +60,20 @@ MESSAGE_BYTES = 4096
 STACK_DUMP_WAIT_S = 0.3
 LEAK_GRACE_S = 0.3
 # A helper multiprocessing started for a script call (its resource tracker, its fork
-# server) exits by itself once the script has, but on a loaded or throttled CPU it may take
-# longer than LEAK_GRACE_S: a process that says it is one gets this long. Saying so gains a
-# submission nothing: one still alive then is a leftover like any other.
+# server) exits by itself once the script has, and so does a process the kernel shows
+# exiting (every thread of it past the start of its exit; its command line reads empty once
+# its memory is being freed, the fork server's of issue 15). On a loaded or throttled CPU
+# that takes longer than LEAK_GRACE_S: such a process is waited for until the kernel shows
+# it has exited (its pidfd), for HELPER_EXIT_GRACE_S plus however long the kernel kept it
+# (or another of them: they wait on one another) runnable but off the CPU meanwhile
+# (schedstat), at most HELPER_EXIT_MAX_S. Only its exit excuses it: the command line is the
+# submission's to write, and saying it is a helper buys a longer wait, nothing else; one
+# still alive at the end of its time is a leftover like any other, and is killed.
 HELPER_EXIT_GRACE_S = 2.0
+HELPER_EXIT_MAX_S = 6.0  # within the 10 s per call the grader allows a session beyond the calls' timeouts
+HELPER_LOOK_S = 0.1  # while waiting for helpers, how often the tree is looked at for processes they start
 HELPER_MAINS = ("from multiprocessing.resource_tracker import main", "from multiprocessing.forkserver import main")
+PF_EXITING = 0x4  # a task's flag (/proc/PID/task/TID/stat): it has begun to exit
 KILL_WAIT_S = 1.0
 EXIT_GRACE_S = 1.0  # how long the worker may take to exit after its last call
 
@@ -414,36 +423,203 @@ def _cmdline(pid: int) -> str:
 
 
 def _collect_leaks(worker: int, helpers: set[int]) -> list[dict]:
-    """Processes still alive after a call returned, waiting briefly for ones that are exiting."""
+    """Processes still alive after a call returned (recorded, and killed). One exiting (a
+    script's resource tracker) is usually seen gone within LEAK_GRACE_S; at that deadline a
+    process that says it is one of multiprocessing's helpers, or that the kernel shows
+    exiting, is waited for (:class:`_ExitWait`), and so is any such process started
+    meanwhile; every other process is a leftover at once."""
     start = time.monotonic()
+    waiting = _ExitWait(start)
     deadline = start + LEAK_GRACE_S
     empty_scans = 0
     pause = 0.005  # a process exiting (a script's resource tracker) is seen gone soon; a leak, at the deadline
     while True:
-        alive = {pid: info for pid, info in _descendants().items()
-                 if pid != worker and pid not in helpers and info["state"] != "Z"}
+        alive = _alive_descendants(worker, helpers)
         # An empty scan is confirmed by a second one: a process may fork a child and exit
         # between the listing of /proc and the reading of its entries, hiding the child.
         empty_scans = empty_scans + 1 if not alive else 0
-        now = time.monotonic()
-        if now >= deadline and now < start + HELPER_EXIT_GRACE_S and all(
-                any(main in _cmdline(pid) for main in HELPER_MAINS) for pid in alive):
-            deadline = start + HELPER_EXIT_GRACE_S
-        if empty_scans == 2 or now >= deadline:
+        if empty_scans == 2 or time.monotonic() >= deadline:
             break
         if alive:
             time.sleep(pause)
             pause = min(2 * pause, 0.02)
-    leaks = [{"pid": pid, "ppid": info["ppid"], "name": info["name"], "cmdline": _cmdline(pid)}
-             for pid, info in sorted(alive.items())]
-    for pid in alive:
-        _kill(pid)
+    leaks: dict[int, dict] = {}
+    cmdlines: dict[int, str] = {}
+    after_exits = True  # ``alive`` was listed after every process waited for had exited
+    try:
+        while True:
+            for pid, info in alive.items():
+                if pid in leaks or pid in waiting.infos:
+                    continue
+                cmdlines[pid] = _cmdline(pid)
+                if not waiting.expired and (any(main in cmdlines[pid] for main in HELPER_MAINS) or _exiting(pid)):
+                    waiting.add(pid, info)
+                else:
+                    leaks[pid] = info
+                    _kill(pid)  # at once: a helper may be waiting for it (a fork server, for its children)
+            running = waiting.running()
+            if not running:
+                if after_exits:
+                    break
+                # Each has exited: one more look, for processes they started before they did.
+                alive, after_exits = _alive_descendants(worker, helpers), True
+                continue
+            after_exits = False
+            if waiting.time_left() <= 0:  # their time is up: leftovers, and so is what they started
+                waiting.expired = True
+                for pid in running:
+                    leaks[pid] = waiting.drop(pid)
+                    _kill(pid)
+                alive, after_exits = _alive_descendants(worker, helpers), True
+                continue
+            waiting.wait(HELPER_LOOK_S)
+            alive = _alive_descendants(worker, helpers)
+    finally:
+        waiting.close()
+    records = [{"pid": pid, "ppid": info["ppid"], "name": info["name"], "cmdline": cmdlines.get(pid) or _cmdline(pid)}
+               for pid, info in sorted(leaks.items())]
     deadline = time.monotonic() + KILL_WAIT_S  # the next call starts with them gone
     while time.monotonic() < deadline and any(
-            info["state"] != "Z" for pid, info in _descendants().items() if pid in alive):
+            not _gone(pid, info) for pid, info in _descendants().items() if pid in leaks):
         time.sleep(0.005)
     _reap_orphans(worker)
-    return leaks
+    return records
+
+
+class _ExitWait:
+    """Processes that may exit by themselves (helpers, processes exiting), each waited for
+    until the kernel shows it has exited: its pidfd is readable (without pidfds, ``/proc``
+    shows it a zombie or not at all). Their time is up HELPER_EXIT_GRACE_S after ``start``,
+    plus the longest the kernel has kept any of them runnable but off the CPU since it was
+    first waited for (they wait on one another: the fork server exits once its children
+    have, the resource tracker once every process holding its pipe has), and at the latest
+    HELPER_EXIT_MAX_S after ``start``. The supervisor's own wait for the CPU since ``start``
+    counts too (it was late to look). On an idle CPU that is HELPER_EXIT_GRACE_S; a process
+    that sleeps or runs through its time is not waited for longer, however it is named.
+    Polled, not selected: a fork bomb's pidfds may number more than ``select`` takes."""
+
+    def __init__(self, start: float) -> None:
+        self.start = start
+        self.infos: dict[int, dict] = {}  # every process waited for, by pid: its /proc entry
+        self.fds: dict[int, int | None] = {}  # the pidfds of those still running (None: none)
+        self.cpu_wait: dict[int, float | None] = {os.getpid(): _cpu_wait(os.getpid())}  # when first waited for
+        self.starved = 0.0
+        self.expired = False  # their time was up: nothing more is waited for
+        self.poll = select.poll()
+
+    def add(self, pid: int, info: dict) -> None:
+        self.infos[pid] = info
+        self.cpu_wait[pid] = _cpu_wait(pid)
+        try:
+            self.fds[pid] = fd = os.pidfd_open(pid)
+        except ProcessLookupError:  # exited and reaped already
+            return
+        except (AttributeError, OSError):  # no pidfds (Linux < 5.3), or no descriptor left: /proc
+            self.fds[pid] = None
+            return
+        self.poll.register(fd, select.POLLIN)
+
+    def running(self) -> list[int]:
+        """The processes waited for that have not exited (updating how long they were starved)."""
+        exited = {fd for fd, _ in self.poll.poll(0)}
+        for pid, fd in list(self.fds.items()):
+            if fd in exited if fd is not None else _zombie_or_gone(pid):
+                self.drop(pid)
+        for pid in [os.getpid(), *self.fds]:
+            waited, before = _cpu_wait(pid), self.cpu_wait[pid]
+            if waited is not None and before is not None:
+                self.starved = max(self.starved, waited - before)
+        return list(self.fds)
+
+    def time_left(self) -> float:
+        return self.start + min(HELPER_EXIT_GRACE_S + self.starved, HELPER_EXIT_MAX_S) - time.monotonic()
+
+    def wait(self, most: float) -> None:
+        """Until one of them exits, ``most`` seconds pass or their time is up."""
+        timeout = max(0.0, min(most, self.time_left()))
+        if None in self.fds.values():
+            timeout = min(timeout, 0.01)  # /proc is looked at again soon
+        self.poll.poll(timeout * 1000)
+
+    def drop(self, pid: int) -> dict:
+        """No longer waited for (exited, or a leftover): its /proc entry."""
+        fd = self.fds.pop(pid, None)
+        if fd is not None:
+            self.poll.unregister(fd)
+            os.close(fd)
+        return self.infos[pid]
+
+    def close(self) -> None:
+        for pid in list(self.fds):
+            self.drop(pid)
+
+
+def _alive_descendants(worker: int, helpers: set[int]) -> dict[int, dict]:
+    """The descendants that have not exited, but the worker and the helpers it started."""
+    return {pid: info for pid, info in _descendants().items()
+            if pid != worker and pid not in helpers and not _gone(pid, info)}
+
+
+def _gone(pid: int, info: dict) -> bool:
+    """Whether a process ``/proc`` listed (``info``) has exited. A zombie has, unless a
+    thread of it still runs: a main thread that exits before the others (``SYS_exit``)
+    shows its process as a zombie while they run on (its command line empty); its pidfd
+    becomes readable only once every thread has exited."""
+    if info["state"] not in ("Z", "X"):
+        return False
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    except (AttributeError, OSError):  # no pidfds (Linux < 5.3), or no descriptor left
+        return _zombie_or_gone(pid)
+    try:
+        poll = select.poll()
+        poll.register(fd, select.POLLIN)
+        return bool(poll.poll(0))
+    finally:
+        os.close(fd)
+
+
+def _zombie_or_gone(pid: int) -> bool:
+    """Without a pidfd: whether ``/proc`` shows no thread of the process running."""
+    tasks = _task_stats(pid)
+    return tasks is None or all(fields[0] in (b"Z", b"X") for fields in tasks)
+
+
+def _exiting(pid: int) -> bool:
+    """Whether the kernel shows every thread of the process past the start of its exit
+    (PF_EXITING): none of it runs the submission's code any more."""
+    tasks = _task_stats(pid)
+    return tasks is None or all(int(fields[6]) & PF_EXITING for fields in tasks)
+
+
+def _task_stats(pid: int) -> list[list[bytes]] | None:
+    """The fields after the name in ``/proc/PID/task/TID/stat``, for each thread of the
+    process (state, ppid, ..., flags at index 6); None if the process is gone."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    stats = []
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/stat", "rb") as file:
+                stat = file.read()
+        except OSError:
+            continue  # this thread has gone meanwhile
+        stats.append(stat[stat.rfind(b")") + 2:].split())
+    return stats
+
+
+def _cpu_wait(pid: int) -> float | None:
+    """Seconds the process's main thread has spent runnable but waiting for a CPU
+    (``/proc/PID/schedstat``, kept by the kernel), or None where the kernel keeps none."""
+    try:
+        with open(f"/proc/{pid}/schedstat", "rb") as file:
+            return int(file.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _has_stack(folder: str, pid: int) -> bool:
