@@ -307,11 +307,12 @@ class Run:
         spec = self.session.spec.align
         if spec is None:
             return
-        short = [e for e in outcome.trace.of("aligned") if e["arrivals"] < spec.parties]
+        aligned = outcome.trace.of("aligned")
+        short = [e for e in aligned if e["arrivals"] < spec.parties]
         if short:
             self.fail("harness.align_gave_up", outcome, function=spec.function, parties=spec.parties,
                       arrivals=min(e["arrivals"] for e in short), timeout=diagnose.seconds(spec.timeout_s))
-        if self.at_once(outcome, processes) < spec.parties:
+        if len(aligned) < spec.parties or self.at_once(outcome, processes) < spec.parties:
             self.fail("harness.align_not_shown", outcome, function=spec.function, parties=spec.parties)
 
     def cause(self, outcome: CallOutcome) -> str:

@@ -1,8 +1,8 @@
 """Checks for exercise-7 (shared-memory): ``add_in_child`` with a Value, ``squares``
 with an Array written by ``workers`` child processes.
 
-Which processes wrote is the kernel's fact: the pages of shared memory each child had
-in its page tables when it exited (``Plan.shared_pages``; a forked child starts with
+Which processes wrote is the kernel's fact: the pages of the caller's shared memory each
+child had in its page tables when it exited (``Plan.shared_pages``; a forked child starts with
 none, and a child that never reads or writes the Value or Array maps none). The
 runtime's counts of writes (``array[i] = ...``, ``v.value = ...``) only explain a failure:
 they miss writes through ``get_obj()`` or a ``Value`` without a lock. ``n`` never divides evenly by ``workers`` (chunks of
@@ -59,7 +59,7 @@ def test_value_changed_in_a_child(run: Run) -> None:
     if writes.get(main):
         run.fail("ex07.value_not_in_child", outcome, in_caller=writes.get(main, 0),
                  in_child=writes.get(started[0]["child"], 0))
-    if not children[0].shared_pages:
+    if not run.kernel(outcome).pages_of_callers(children[0]):
         run.fail("ex07.value_untouched_by_child", outcome)
 
 
@@ -96,6 +96,7 @@ def test_squares_written_by_workers(run: Run) -> None:
     main = outcome.trace.main_pid
     if writes.get(main):
         run.fail("ex07.written_in_caller", outcome, count=writes[main])
-    writers = [child for child in run.kernel(outcome).created() if child.shared_pages]
+    kernel = run.kernel(outcome)
+    writers = [child for child in kernel.created() if kernel.pages_of_callers(child)]
     if len(writers) != workers:
         run.fail("ex07.writer_count", outcome, expected=workers, got=len(writers))

@@ -345,7 +345,8 @@ class RunningSession:
             outcome = self._outcome(index, call, supervised, data, report, timeout)
             caller_cpu = supervised.get("cpu_s") or [None, None]
             observed = Observed(seen, report.get("worker_pid"), helpers, starts[index], supervised.get("t"),
-                                caller_cpu[1] - caller_cpu[0] if None not in caller_cpu[:2] else None)
+                                caller_cpu[1] - caller_cpu[0] if None not in caller_cpu[:2] else None,
+                                frozenset(supervised.get("shared") or ()))
             outcome.trace = Trace([e for e in events if starts[index] <= e["t"] < starts[index + 1]],
                                   main_pid=report.get("worker_pid"), lifetimes=lifetimes, kernel=observed)
             output_end = data.output_end if data is not None else (None, None)

@@ -114,9 +114,9 @@ class SeenProcess:
     cpu_s: float | None  # CPU time of all its threads when it exited (None: not known)
     threads: tuple[SeenThread, ...] = ()
     spans: tuple[Span, ...] = ()
-    # pages of writable shared memory in its page tables when it exited (it read or wrote
-    # them); None where not counted (``Plan.shared_pages``) or not known
-    shared_pages: int | None = None
+    # pages of each writable shared memory object ("device inode") in its page tables when
+    # it exited (it read or wrote them); None where not counted (``Plan.shared_pages``)
+    shared_pages: dict[str, int] | None = None
 
     @property
     def weighed_s(self) -> float:
@@ -148,6 +148,12 @@ class Observed:
     t0: float = 0.0  # when the call started
     t_end: float | None = None  # when the supervisor heard that it ended (None: it never did)
     caller_cpu_s: float | None = None  # CPU time of the caller's process during the call
+    caller_shared: frozenset[str] = frozenset()  # the shared memory objects the caller had mapped at the end
+
+    def pages_of_callers(self, process: SeenProcess) -> int:
+        """How many pages of the caller's shared memory objects ``process`` read or wrote
+        (memory it mapped for itself does not count)."""
+        return sum(pages for key, pages in (process.shared_pages or {}).items() if key in self.caller_shared)
 
     @property
     def observed(self) -> bool:

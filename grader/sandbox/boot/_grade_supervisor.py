@@ -273,6 +273,8 @@ def _follow(worker: dict, request: dict, result: dict, receiver: TRACING.TraceRe
             elif words[:1] == ["end"] and current is not None and words[1:2] == [str(current["index"])]:
                 current["t"] = time.monotonic()
                 current["cpu_s"][1] = TRACING.cpu_s(worker["pid"])  # the caller's CPU time during the call
+                if request.get("shared_pages"):  # the shared memory the caller has: its children's to use
+                    current["shared"] = sorted(TRACING.shared_pages(worker["pid"]) or ())
                 current["digest"] = words[2] if len(words) == 3 else None
                 current["blocked_looks"], current["quiet_s"] = watch.blocked_looks, watch.quiet_s
                 current["leaks"] = _collect_leaks(worker["pid"], helpers or set())

@@ -207,7 +207,9 @@ class Tracer:
         if process == task and task in self.processes:
             self.processes[task]["cpu_s"] = _cpu_s(f"/proc/{task}/stat")
             if self.shared_pages:
-                self.processes[task]["shared_pages"] = shared_pages(task)
+                used = shared_pages(task)
+                self.processes[task]["shared_pages"] = None if used is None else {
+                    key: pages for key, pages in used.items() if pages}
         elif task in self.threads:
             self.threads[task].update(t_end=now, cpu_s=_cpu_s(f"/proc/{process}/task/{task}/stat"))
 
@@ -265,26 +267,28 @@ def _cpu_s(path: str, schedstat: bool = False) -> float | None:
         return None
 
 
-def shared_pages(pid: int) -> int | None:
-    """How many pages of writable shared memory (``rw-s`` mappings: ``multiprocessing``'s
-    ``Value``, ``Array`` and heap, ``shared_memory`` segments; semaphores left out, which
-    every lock touches) process ``pid`` has in its page tables: a page it never read or
-    wrote is not there (a forked child starts without them). None if it cannot be read."""
-    total = 0
+def shared_pages(pid: int) -> dict[str, int] | None:
+    """How many pages of each writable shared memory object (``rw-s`` mappings, keyed by
+    ``"device inode"``: ``multiprocessing``'s ``Value``, ``Array`` and heap,
+    ``shared_memory`` segments; semaphores left out, which every lock touches) process
+    ``pid`` has in its page tables: a page it never read or wrote is not there (a forked
+    child starts without them). None if it cannot be read."""
+    found: dict[str, int] = {}
     try:
         with open(f"/proc/{pid}/maps", "rb") as maps, open(f"/proc/{pid}/pagemap", "rb") as pagemap:
             for line in maps:
                 fields = line.split()
-                if len(fields) < 2 or fields[1][:4] != b"rw-s" or b"/sem." in line:
+                if len(fields) < 5 or fields[1][:4] != b"rw-s" or b"/sem." in line:
                     continue
                 low, high = (int(bound, 16) for bound in fields[0].split(b"-"))
                 pages = (high - low) // 4096
                 pagemap.seek(low // 4096 * 8)
                 entries = pagemap.read(min(pages, 1 << 16) * 8)
-                total += sum(1 for (entry,) in _struct.iter_unpack("Q", entries) if entry >> 63)
+                key = f"{fields[3].decode()} {fields[4].decode()}"
+                found[key] = found.get(key, 0) + sum(1 for (entry,) in _struct.iter_unpack("Q", entries) if entry >> 63)
     except (OSError, ValueError):
         return None
-    return total
+    return found
 
 
 def _tgid_of(task: int) -> int:
