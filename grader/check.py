@@ -80,6 +80,16 @@ class Plan:
     order: Order | None = None
     timed: bool = False  # measures speed: its sessions run alone (see grader.scheduler)
 
+    def __post_init__(self) -> None:
+        """A plan whose harness could never be shown to work is the check file's mistake:
+        a weighed function must be traced, and a rendezvous must be on a weighed one."""
+        untraced = [name for name in self.weighed if name not in self.traced]
+        if untraced:
+            raise ValueError(f"Plan: weighed {untraced} must be traced too (traced={list(self.traced)})")
+        if self.align is not None and self.align.function not in self.weighed:
+            raise ValueError(f"Plan: Align({self.align.function!r}) needs {self.align.function!r} in weighed: "
+                             "the kernel must see the parties meet")
+
     def instrumentation(self) -> dict[str, Any]:
         """What the sandbox is to trace, weigh, count and hold: the plan's fields of the
         same names in :class:`~grader.sandbox.SessionSpec`."""
@@ -299,10 +309,11 @@ class Run:
             if None in exits or len(set(held.values())) != len(keys) or exits != sorted(exits):
                 self.fail("harness.order_not_shown", outcome, function=spec.function, held=len(held), total=len(keys))
 
-    def expect_aligned(self, outcome: CallOutcome, processes: list[SeenProcess]) -> None:
+    def expect_aligned(self, outcome: CallOutcome, processes: list[SeenProcess] | None = None) -> None:
         """The rendezvous (:class:`Align`) brought its parties together in this call: no
         party gave up, and the kernel saw ``processes`` (at least ``parties`` of them)
-        in their weighed calls at the same time, each using the CPU there (:meth:`at_once`). Otherwise the check fails:
+        in their weighed calls at the same time, each using the CPU there (:meth:`at_once`;
+        by default the processes created during the call). Otherwise the check fails:
         a race that cannot be shown to have been run proves nothing."""
         spec = self.session.spec.align
         if spec is None:
@@ -312,6 +323,8 @@ class Run:
         if short:
             self.fail("harness.align_gave_up", outcome, function=spec.function, parties=spec.parties,
                       arrivals=min(e["arrivals"] for e in short), timeout=diagnose.seconds(spec.timeout_s))
+        if processes is None:
+            processes = self.kernel(outcome).created()
         if len(aligned) < spec.parties or self.at_once(outcome, processes) < spec.parties:
             self.fail("harness.align_not_shown", outcome, function=spec.function, parties=spec.parties)
 
