@@ -117,6 +117,7 @@ class SeenProcess:
     # pages of each writable shared memory object ("device inode") in its page tables when
     # it exited (it read or wrote them); None where not counted (``Plan.shared_pages``)
     shared_pages: dict[str, int] | None = None
+    helper: bool = False  # it exec'd one of multiprocessing's helpers (a resource tracker, a fork server)
 
     @property
     def weighed_s(self) -> float:
@@ -130,7 +131,8 @@ class SeenProcess:
                         for t in fact.get("threads") or ())
         spans = tuple(Span(*span) for span in fact.get("spans") or ())
         return cls(fact["pid"], fact.get("ppid"), fact["t0"], fact.get("t_end"), fact.get("exit"),
-                   bool(fact.get("exec")), fact.get("cpu_s"), threads, spans, fact.get("shared_pages"))
+                   bool(fact.get("exec")), fact.get("cpu_s"), threads, spans, fact.get("shared_pages"),
+                   bool(fact.get("helper")))
 
     def alive_at(self, t: float) -> bool:
         return self.t0 <= t and (self.t_end is None or t < self.t_end)
@@ -161,10 +163,12 @@ class Observed:
 
     def created(self) -> list[SeenProcess]:
         """Processes created during the call, by any process of the session (the
-        caller, a fork server, a child), oldest first; the grader's helpers excluded."""
+        caller, a fork server, a child), oldest first; the grader's helpers and those
+        multiprocessing started for the submission (a context of another start method
+        starts its own resource tracker) excluded."""
         end = float("inf") if self.t_end is None else self.t_end
-        return sorted((p for p in self.processes.values()
-                       if self.t0 <= p.t0 <= end and p.pid != self.main_pid and p.pid not in self.helpers),
+        return sorted((p for p in self.processes.values() if self.t0 <= p.t0 <= end and not p.helper
+                       and p.pid != self.main_pid and p.pid not in self.helpers),
                       key=lambda p: p.t0)
 
     def ended_in_call(self, process: SeenProcess) -> bool:

@@ -72,7 +72,6 @@ LEAK_GRACE_S = 0.3
 HELPER_EXIT_GRACE_S = 2.0
 HELPER_EXIT_MAX_S = 6.0  # within the 10 s per call the grader allows a session beyond the calls' timeouts
 HELPER_LOOK_S = 0.1  # while waiting for helpers, how often the tree is looked at for processes they start
-HELPER_MAINS = ("from multiprocessing.resource_tracker import main", "from multiprocessing.forkserver import main")
 PF_EXITING = 0x4  # a task's flag (/proc/PID/task/TID/stat): it has begun to exit
 KILL_WAIT_S = 1.0
 EXIT_GRACE_S = 1.0  # how long the worker may take to exit after its last call
@@ -454,7 +453,8 @@ def _collect_leaks(worker: int, helpers: set[int]) -> list[dict]:
                 if pid in leaks or pid in waiting.infos:
                     continue
                 cmdlines[pid] = _cmdline(pid)
-                if not waiting.expired and (any(main in cmdlines[pid] for main in HELPER_MAINS) or _exiting(pid)):
+                helper = any(main in cmdlines[pid] for main in TRACING.HELPER_MAINS)
+                if not waiting.expired and (helper or _exiting(pid)):
                     waiting.add(pid, info)
                 else:
                     leaks[pid] = info

@@ -172,6 +172,7 @@ class Tracer:
             process = self.tgid.get(task, task)
             if process in self.processes:
                 self.processes[process]["exec"] = True
+                self.processes[process]["helper"] = _runs_a_helper(process)
         elif event == EVENT_STOP:
             if stop_signal in STOP_SIGNALS:  # a group-stop: stay stopped, as without a tracer
                 self.libc.ptrace(PTRACE_LISTEN, task, None, None)
@@ -236,6 +237,22 @@ class Tracer:
                 self.processes.setdefault(task, _process(None, now))
             else:
                 self._thread_created(process, task, now)
+
+
+HELPER_MAINS = ("from multiprocessing.resource_tracker import main", "from multiprocessing.forkserver import main")
+
+
+def _runs_a_helper(pid: int) -> bool:
+    """Whether the program process ``pid`` just exec'd is one of multiprocessing's helpers
+    (a resource tracker, a fork server), by its command line. The submission can write a
+    command line: calling a process a helper only takes it out of the processes a check
+    counts as the submission's workers, which gains a forger nothing."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as file:
+            command = file.read(4096).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return any(main in command for main in HELPER_MAINS)
 
 
 def _process(ppid: int | None, now: float) -> dict:
