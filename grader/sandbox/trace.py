@@ -134,9 +134,6 @@ class SeenProcess:
                    bool(fact.get("exec")), fact.get("cpu_s"), threads, spans, fact.get("shared_pages"),
                    bool(fact.get("helper")))
 
-    def alive_at(self, t: float) -> bool:
-        return self.t0 <= t and (self.t_end is None or t < self.t_end)
-
 
 @dataclass(frozen=True)
 class Observed:
@@ -177,13 +174,9 @@ class Observed:
 
     def threads_created(self) -> list[SeenThread]:
         """Threads the caller's process created during the call."""
-        caller = self.processes.get(self.main_pid) if self.main_pid is not None else None
+        caller = self.caller()
         end = float("inf") if self.t_end is None else self.t_end
         return [] if caller is None else [t for t in caller.threads if self.t0 <= t.t0 <= end]
-
-    def cpu_s(self, processes: list[SeenProcess]) -> float:
-        """The CPU time the kernel charged to ``processes`` (those not known count 0)."""
-        return sum(p.cpu_s or 0.0 for p in processes)
 
     def spans(self, process: SeenProcess) -> list[Span]:
         """``process``'s weighed spans that began during the call."""
