@@ -201,6 +201,16 @@ class Run:
         accounting shows (a record saying so counts for nothing)."""
         return self.weighed_calls(outcome, processes) >= WEIGHED_SHARE * calls
 
+    def processes_that_worked(self, outcome: CallOutcome) -> list[SeenProcess]:
+        """The processes created during the call that the kernel saw run at least one
+        weighed call, oldest first."""
+        return [process for process in self.kernel(outcome).created() if self.worked(outcome, [process])]
+
+    def caller_worked(self, outcome: CallOutcome) -> bool:
+        """Whether the kernel saw the caller's own process run a weighed call."""
+        caller = self.kernel(outcome).caller()
+        return caller is not None and self.worked(outcome, [caller])
+
     def at_once(self, outcome: CallOutcome, processes: list[SeenProcess]) -> int:
         """The largest number of ``processes`` the kernel saw in a weighed call at the same
         moment, each using at least the CPU time of a weighed call in it."""

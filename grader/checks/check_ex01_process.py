@@ -43,15 +43,12 @@ def _probe_runs(run: Run, name: str) -> tuple[CallOutcome, list[dict]]:
 def _child_that_ran(run: Run, name: str) -> tuple[CallOutcome, SeenProcess]:
     """The call's outcome and the one child process the kernel saw run the target."""
     outcome, runs = _probe_runs(run, name)
-    kernel = run.kernel(outcome)
-    caller = kernel.caller()
-    if any(probe["pid"] == outcome.trace.main_pid for probe in runs) or (
-            caller is not None and run.worked(outcome, [caller])):
+    if any(probe["pid"] == outcome.trace.main_pid for probe in runs) or run.caller_worked(outcome):
         run.fail("ex01.process_in_caller", outcome)
-    ran = [child for child in kernel.created() if run.worked(outcome, [child])]
+    ran = run.processes_that_worked(outcome)
     if len(ran) != 1:
         run.fail("ex01.ran_times", outcome, function=outcome.call.function, times=len(ran))
-    if not kernel.ended_in_call(ran[0]):
+    if not run.kernel(outcome).ended_in_call(ran[0]):
         run.fail("ex01.returned_early", outcome, function=outcome.call.function)
     return outcome, ran[0]
 
@@ -75,8 +72,7 @@ def _spans_in_caller(run: Run, name: str) -> tuple[CallOutcome, list[Span]]:
     """The call's outcome and the weighed spans of the probe the kernel saw in the caller's process."""
     outcome, runs = _probe_runs(run, name)
     kernel = run.kernel(outcome)
-    if any(probe["pid"] != outcome.trace.main_pid for probe in runs) or any(
-            run.worked(outcome, [child]) for child in kernel.created()):
+    if any(probe["pid"] != outcome.trace.main_pid for probe in runs) or run.processes_that_worked(outcome):
         run.fail("ex01.thread_in_other_process", outcome)
     caller = kernel.caller()
     spans = kernel.spans(caller) if caller is not None else []

@@ -53,10 +53,9 @@ def test_one_child_process_per_element(run: Run) -> None:
         run.fail("ex03.process_count", outcome, expected=len(ns), got=len(children))
     runs = outcome.trace.calls("job")  # the records can explain a failure, never make a pass
     pids = {call["pid"] for call in runs}
-    worked = [child for child in children if run.worked(outcome, [child])]
-    caller = kernel.caller()
+    worked = run.processes_that_worked(outcome)
     if (len(runs) != len(ns) or outcome.trace.main_pid in pids or len(pids) != len(ns) or len(worked) != len(ns)
-            or (caller is not None and run.worked(outcome, [caller]))):
+            or run.caller_worked(outcome)):
         run.fail("ex03.job_in_children", outcome, expected=len(ns), got=len(runs), children=len(worked))
 
 

@@ -63,7 +63,7 @@ def test_threaded_uses_threads_of_the_caller(run: Run) -> None:
     if elsewhere:
         run.fail("ex04.threads_in_other_process", outcome, count=len(elsewhere))
     kernel = run.kernel(outcome)  # the records above explain a failure; these facts make a pass
-    if any(run.worked(outcome, [child]) for child in kernel.created()):
+    if run.processes_that_worked(outcome):
         run.fail("ex04.threads_in_other_process", outcome, count=len(elsewhere) or 1)
     caller = kernel.caller()
     threads = {thread.task for thread in kernel.threads_created()}
@@ -84,12 +84,10 @@ def test_multicore_runs_in_overlapping_processes(run: Run, inform) -> None:
     tasks = outcome.call.args[0]
     calls = outcome.trace.calls("work")  # the records explain a failure; the kernel's facts make a pass
     children = {c["pid"] for c in calls} - {outcome.trace.main_pid}
-    kernel = run.kernel(outcome)
-    worked = [child for child in kernel.created() if run.worked(outcome, [child])]
-    caller = kernel.caller()
+    worked = run.processes_that_worked(outcome)
     needed = min(len(tasks), 2)
     if (any(c["pid"] == outcome.trace.main_pid for c in calls) or len(children) < needed or len(worked) < needed
-            or not run.worked(outcome, worked, len(tasks)) or (caller is not None and run.worked(outcome, [caller]))
+            or not run.worked(outcome, worked, len(tasks)) or run.caller_worked(outcome)
             or _caller_did_the_work(run, outcome)):
         run.fail("ex04.not_in_processes", outcome, needed=needed, got=min(len(children), len(worked)),
                  timings=_timings(run))

@@ -52,12 +52,9 @@ def test_work_runs_in_pool_workers(run: Run) -> None:
         outcome = run.returned(name)
         calls = outcome.trace.calls("job")  # the records explain a failure; the kernel's facts make a pass
         in_caller = [c for c in calls if c["pid"] == outcome.trace.main_pid]
-        kernel = run.kernel(outcome)
-        caller = kernel.caller()
         expected = len(outcome.call.args[0])
-        if (not outcome.trace.tasks() or in_caller or len(calls) != expected
-                or (caller is not None and run.worked(outcome, [caller]))
-                or not run.worked(outcome, kernel.created(), calls=expected)):
+        if (not outcome.trace.tasks() or in_caller or len(calls) != expected or run.caller_worked(outcome)
+                or not run.worked(outcome, run.kernel(outcome).created(), calls=expected)):
             run.fail("ex05.not_in_workers", outcome, in_caller=len(in_caller), total=len(calls), expected=expected)
 
 

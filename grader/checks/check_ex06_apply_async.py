@@ -53,9 +53,7 @@ def _expect_apply_async(run: Run, outcome, expected: int) -> None:
     # its `with` block before the results were read may cut tasks short, at random.
     if any(c["pid"] == outcome.trace.main_pid for c in calls):
         run.fail("ex06.not_in_workers", outcome)
-    kernel = run.kernel(outcome)  # the records above explain a failure; these facts make a pass
-    caller = kernel.caller()
-    if caller is not None and run.worked(outcome, [caller]):
+    if run.caller_worked(outcome):  # the records above explain a failure; these facts make a pass
         run.fail("ex06.not_in_workers", outcome)
-    if not run.worked(outcome, kernel.created(), expected):  # how many did run is a race: not shown
+    if not run.worked(outcome, run.kernel(outcome).created(), expected):  # how many did run is a race: not shown
         run.fail("ex06.not_run_in_workers", outcome, expected=expected)

@@ -58,11 +58,8 @@ def test_two_processes_ran_job(run: Run) -> None:
     for i in range(RUNS):
         outcome = run.returned(f"run{i}")
         pids = {c["pid"] for c in outcome.trace.calls("job")}  # the records explain; the kernel's facts pass
-        kernel = run.kernel(outcome)
-        worked = [child for child in kernel.created() if run.worked(outcome, [child])]
-        caller = kernel.caller()
-        if (len(pids) != 2 or outcome.trace.main_pid in pids or len(worked) != 2
-                or (caller is not None and run.worked(outcome, [caller]))):
+        worked = run.processes_that_worked(outcome)
+        if len(pids) != 2 or outcome.trace.main_pid in pids or len(worked) != 2 or run.caller_worked(outcome):
             run.fail("ex08.two_processes", outcome, got=len(worked))
 
 

@@ -55,10 +55,8 @@ def test_one_process_per_size(run: Run) -> None:
         outcome = run.returned(name)
         sizes = outcome.call.args[0]
         producers = {c["pid"] for c in outcome.trace.calls("produce")} - {outcome.trace.main_pid}
-        kernel = run.kernel(outcome)  # the records explain a failure; these facts make a pass
-        children = kernel.created()
-        worked = [child for child in children if run.worked(outcome, [child])]
-        caller = kernel.caller()
+        children = run.kernel(outcome).created()  # the records explain a failure; these facts make a pass
+        worked = run.processes_that_worked(outcome)
         if (len(outcome.trace.started()) != len(sizes) or len(producers) != len(sizes) or len(children) != len(sizes)
-                or len(worked) != len(sizes) or (caller is not None and run.worked(outcome, [caller]))):
+                or len(worked) != len(sizes) or run.caller_worked(outcome)):
             run.fail("ex09.process_count", outcome, expected=len(sizes), got=len(worked))
