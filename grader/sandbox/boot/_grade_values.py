@@ -32,7 +32,7 @@ def sha256(data: bytes):
     return hashlib.sha256(data)
 
 
-BALLAST_ROUNDS = 25_000  # about 2 ms of CPU on the 2-core machine the course was measured on
+BALLAST_ROUNDS = 6_000  # under a millisecond of CPU on the 2-core machine the course was measured on
 MARK_BEGIN = 34 + 8  # SIGRTMIN + 8: real-time signals no library of the sandbox uses
 MARK_END = 34 + 9
 
