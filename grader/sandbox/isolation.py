@@ -149,7 +149,8 @@ class Isolation:
             f"; no memory cgroup per session ({_cgroups_reason()})"))
         lines.append("  process facts: " + (f"not observed ({self.ptrace_reason}): {UNOBSERVED}"
                                              if self.ptrace_reason else
-                                             "observed with ptrace (every fork, exec and exit in the sandbox)"))
+                                             "observed with ptrace (every fork, exec and exit in the sandbox; "
+                                             "CPU time; weighed calls)"))
         return "\n".join(lines)
 
     def notice(self, language: str = "en") -> str:

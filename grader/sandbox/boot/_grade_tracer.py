@@ -1,11 +1,16 @@
-"""Process facts the submission cannot forge: every fork, exec and exit in the sandbox.
+"""Process facts the submission cannot forge: every fork, exec and exit in the sandbox,
+the CPU time of every process and thread, weighed spans, pages of shared memory used.
 
 The supervisor traces the worker with ``ptrace`` (``PTRACE_SEIZE`` with the fork, vfork,
-clone and exec options), so the kernel stops every task of the sandbox when it creates a
-process or a thread and reports every exit: which processes existed, which process
-created each, when each started and ended and how it exited are observed from outside
-the submission's processes. The trace the submission's processes write themselves
-(``_grade_runtime``) is then believed only where it agrees with these facts.
+clone, exec and exit options), so the kernel stops every task of the sandbox when it
+creates a process or a thread, when it execs and on its way out: which processes and
+threads existed, which process created each, when each started and ended, how it exited
+and the CPU time the kernel charged it are observed from outside the submission's
+processes. A task's two marks (signals it sends itself, ``_grade_runtime.weighed``)
+delimit a weighed span whose CPU time is read from its ``schedstat``. These facts are
+what a check may pass on (``grader/sandbox/trace.py``, ``Observed``); the trace the
+submission's processes write themselves (``_grade_runtime``) is believed only where it
+agrees with them, and only ever explains or fails.
 
 Why ptrace: it works as root and as any user, under bubblewrap (the supervisor is in the
 same PID namespace) and under Landlock (the tracer is outside the domain); it sees
