@@ -171,7 +171,7 @@ def decode_events(data: bytes, pid: int, window: tuple[float, float], source: st
     for number, line in enumerate(lines[:-1], 1):
         try:
             event = _event_decoder.decode(line)
-        except msgspec.DecodeError as error:
+        except (msgspec.DecodeError, RecursionError) as error:
             raise Tampered(f"{source}, record {number}: {error}") from None
         record = msgspec.structs.asdict(event)
         record["ev"] = type(event).__struct_config__.tag
@@ -184,14 +184,37 @@ def decode_events(data: bytes, pid: int, window: tuple[float, float], source: st
     return events, cut
 
 
+# How deep a returned value may nest: the runtime's encoder writes a repr below depth 20
+# (at most three JSON levels each: a mapping with other keys is {"__pairs__": [[k, v]]}),
+# and the grader's comparisons and abbreviations recurse over values.
+VALUE_DEPTH = 128
+
+
 def decode_outcome(data: bytes, window: tuple[float, float], source: str) -> Outcome:
+    """The worker's record of one call; Tampered if it is not one the worker writes
+    (malformed, nested deeper than the runtime nests, dated outside the session)."""
     try:
         outcome = _outcome_decoder.decode(data)
-    except msgspec.DecodeError as error:
+    except (msgspec.DecodeError, RecursionError) as error:
         raise Tampered(f"{source}: {error}") from None
+    if _nested_deeper(outcome.value, VALUE_DEPTH):
+        raise Tampered(f"{source}: a value nested more than {VALUE_DEPTH} levels deep")
     if not (_within(outcome.t0, window) and _within(outcome.t, window) and outcome.t0 <= outcome.t):
         raise Tampered(f"{source}: times outside the session")
     return outcome
+
+
+def _nested_deeper(value: Any, limit: int) -> bool:
+    """Whether ``value`` (decoded JSON) nests lists and objects more than ``limit`` deep,
+    found without recursion."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, dict)):
+            if depth >= limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
 
 
 def _within(value: float, window: tuple[float, float]) -> bool:

@@ -319,7 +319,7 @@ class RunningSession:
         self.files.close()
         if self.cgroup is not None:
             self.cgroup.remove()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        remove_tree(self.folder)
 
     def _read(self, report: dict) -> SessionResult:
         window = (self.started, time.monotonic())
@@ -522,6 +522,19 @@ def _parse_supervisor(out: bytes, err: bytes, returncode: int | None, key: bytes
     reason = "killed" if returncode and returncode < 0 else f"exit code {returncode}"
     return {"calls": [], "error": f"the sandbox supervisor died ({reason})",
             "stderr": err.decode("utf-8", "replace")[-2000:]}
+
+
+def remove_tree(folder: Path) -> None:
+    """Remove ``folder`` and whatever the submission left in it, links never followed.
+    ``shutil.rmtree`` recurses once per level: a tree thousands of folders deep (deeper
+    than a path can name) is left to ``rm``, which walks any depth."""
+    try:
+        shutil.rmtree(folder, ignore_errors=True)
+    except RecursionError:
+        pass
+    if os.path.lexists(folder):
+        subprocess.run(["rm", "-rf", "--one-file-system", "--", str(folder)], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, timeout=60)
 
 
 def kill_stragglers(folder: Path) -> int:
