@@ -107,11 +107,18 @@ def timeline(trace: Trace, t0: float, t_end: float | None) -> Timeline | None:
                     span.t1 = min(span.t1, at(event["t"]))
         if event["ev"] in ("call", "task"):
             row.spans.append(Span("work", at(event["t0"]), at(event["t"]), event["func"].rsplit(".", 1)[-1]))
-    for event in [e for e in events if e["ev"] == "join"]:
-        finished = next((e for e in events if e["ev"] == "joined" and e["pid"] == event["pid"]
-                         and e.get("child") == event.get("child") and e["t"] >= event["t"]), None)
-        rows[event["pid"]].spans.append(Span("join", at(event["t"]), at(finished["t"] if finished else end),
-                                             str(event.get("child") or "")))
+    # Each join lasts until the first ``joined`` of the same process and child after it: one
+    # pass over the events (oldest first), whatever their number.
+    waiting: dict[tuple[int, object], list[Span]] = {}
+    for event in events:
+        key = (event["pid"], event.get("child"))
+        if event["ev"] == "join":
+            span = Span("join", at(event["t"]), end - t0, str(event.get("child") or ""))
+            rows[event["pid"]].spans.append(span)
+            waiting.setdefault(key, []).append(span)
+        elif event["ev"] == "joined":
+            for span in waiting.pop(key, ()):
+                span.t1 = at(event["t"])
     for row in rows.values():
         if not any(span.kind == "alive" for span in row.spans):
             born, died = trace.lifetimes.get(row.pid, (None, None))
