@@ -298,10 +298,12 @@ class Run:
     def expect_forced_order(self, outcome: CallOutcome, processes: bool = False) -> None:
         """The ordering harness (:class:`Order`) imposed its order in this call: every
         position of the release order was held and none gave up. With ``processes``
-        (each call of the function in a process of its own, held before its effects),
-        the kernel must also have seen those processes exit in the release order. A
-        harness that cannot be shown to have taken effect fails the check: silence is
-        not a pass."""
+        (each call of the weighed function in a process of its own, held before it runs),
+        the kernel must also have seen each position's weighed call begin only after the
+        previous position's ended: the harness makes it so by causality, whatever the
+        load (a position is released once the one before it is done, which comes after
+        its call). A harness that cannot be shown to have taken effect fails the check:
+        silence is not a pass."""
         spec = self.session.spec.order
         if spec is None:
             return
@@ -314,9 +316,12 @@ class Run:
         if len(keys) >= 2 and sorted(held) != list(range(len(keys))):
             self.fail("harness.order_not_shown", outcome, function=spec.function, held=len(held), total=len(keys))
         if processes and len(keys) >= 2:
-            seen = self.kernel(outcome).processes
-            exits = [seen[pid].t_end if pid in seen else None for _, pid in sorted(held.items())]
-            if None in exits or len(set(held.values())) != len(keys) or exits != sorted(exits):
+            kernel = self.kernel(outcome)
+            spans = [kernel.spans(kernel.processes[pid]) if pid in kernel.processes else []
+                     for _, pid in sorted(held.items())]
+            if len(set(held.values())) != len(keys) or not all(spans) or any(
+                    min(span.t0 for span in later) < max(span.t for span in earlier)
+                    for earlier, later in zip(spans, spans[1:])):
                 self.fail("harness.order_not_shown", outcome, function=spec.function, held=len(held), total=len(keys))
 
     def expect_aligned(self, outcome: CallOutcome, processes: list[SeenProcess] | None = None) -> None:

@@ -206,8 +206,6 @@ def _problems(graded: Graded) -> list[str]:
 RESIDUAL = {
     "ex02_no_pool_forged_marks": "weighed spans spent by forked decoys, pool records forged (threat model: "
                                  "a span's CPU can be burnt by other code)",
-    "ex03_fork_children_forged_marks": "weighed spans, ordered records and exits in the grader's order forged by "
-                                       "forked decoys (threat model: exercise 3 and 9's order, shown by exits)",
 }
 
 
