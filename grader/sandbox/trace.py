@@ -119,11 +119,6 @@ class SeenProcess:
     shared_pages: dict[str, int] | None = None
     helper: bool = False  # it exec'd one of multiprocessing's helpers (a resource tracker, a fork server)
 
-    @property
-    def weighed_s(self) -> float:
-        """CPU time spent in this process's weighed spans."""
-        return sum(span.cpu_s for span in self.spans)
-
     @classmethod
     def from_fact(cls, fact: dict) -> SeenProcess:
         """From one of the supervisor's process facts (see ``_grade_tracer.Tracer.facts``)."""
@@ -163,10 +158,14 @@ class Observed:
         caller, a fork server, a child), oldest first; the grader's helpers and those
         multiprocessing started for the submission (a context of another start method
         starts its own resource tracker) excluded."""
-        end = float("inf") if self.t_end is None else self.t_end
-        return sorted((p for p in self.processes.values() if self.t0 <= p.t0 <= end and not p.helper
+        return sorted((p for p in self.processes.values() if self.during(p.t0) and not p.helper
                        and p.pid != self.main_pid and p.pid not in self.helpers),
                       key=lambda p: p.t0)
+
+    def during(self, t: float) -> bool:
+        """Whether moment ``t`` falls within the call (until the session's end, for a call
+        that never ended)."""
+        return self.t0 <= t <= (float("inf") if self.t_end is None else self.t_end)
 
     def ended_in_call(self, process: SeenProcess) -> bool:
         """Whether ``process`` ended before the call did."""
@@ -175,13 +174,11 @@ class Observed:
     def threads_created(self) -> list[SeenThread]:
         """Threads the caller's process created during the call."""
         caller = self.caller()
-        end = float("inf") if self.t_end is None else self.t_end
-        return [] if caller is None else [t for t in caller.threads if self.t0 <= t.t0 <= end]
+        return [] if caller is None else [thread for thread in caller.threads if self.during(thread.t0)]
 
     def spans(self, process: SeenProcess) -> list[Span]:
         """``process``'s weighed spans that began during the call."""
-        end = float("inf") if self.t_end is None else self.t_end
-        return [span for span in process.spans if self.t0 <= span.t0 <= end]
+        return [span for span in process.spans if self.during(span.t0)]
 
     def weighed_s(self, processes: list[SeenProcess]) -> float:
         """CPU time the kernel charged to the weighed spans of ``processes`` during the call."""

@@ -453,7 +453,7 @@ def _collect_leaks(worker: int, helpers: set[int]) -> list[dict]:
                 if pid in leaks or pid in waiting.infos:
                     continue
                 cmdlines[pid] = _cmdline(pid)
-                helper = any(main in cmdlines[pid] for main in TRACING.HELPER_MAINS)
+                helper = TRACING.is_helper(cmdlines[pid])
                 if not waiting.expired and (helper or _exiting(pid)):
                     waiting.add(pid, info)
                 else:

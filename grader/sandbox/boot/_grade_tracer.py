@@ -223,7 +223,7 @@ class Tracer:
         """A task marked the beginning or the end of a weighed span (a signal it sent
         itself, see ``_grade_runtime.weighed``): the span's wall times and the CPU time
         the kernel charged to that task in between are kept for its process."""
-        cpu = _cpu_s(f"/proc/{task}/schedstat", schedstat=True)
+        cpu = _on_cpu_s(task)
         if begin:
             if cpu is not None:
                 self.open_spans[task] = (now, cpu)
@@ -257,6 +257,11 @@ def _runs_a_helper(pid: int) -> bool:
             command = file.read(4096).decode("utf-8", "replace")
     except OSError:
         return False
+    return is_helper(command)
+
+
+def is_helper(command: str) -> bool:
+    """Whether a command line is that of one of multiprocessing's helpers."""
     return any(main in command for main in HELPER_MAINS)
 
 
@@ -275,16 +280,23 @@ def cpu_s(pid: int) -> float | None:
     return _cpu_s(f"/proc/{pid}/stat")
 
 
-def _cpu_s(path: str, schedstat: bool = False) -> float | None:
-    """CPU seconds from a ``stat`` file (user and system time, in clock ticks) or a task's
-    ``schedstat`` file (time on a CPU, in nanoseconds: exact, for a task that is stopped)."""
+def _cpu_s(path: str) -> float | None:
+    """CPU seconds from a ``stat`` file: user and system time, in clock ticks."""
     try:
         with open(path, "rb") as file:
             stat = file.read()
-        if schedstat:
-            return int(stat.split()[0]) / 1e9
         fields = stat[stat.rfind(b")") + 2:].split()
         return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _on_cpu_s(task: int) -> float | None:
+    """Seconds task ``task`` has spent on a CPU, from its ``schedstat`` (nanoseconds:
+    exact for a task that is stopped, as at a mark)."""
+    try:
+        with open(f"/proc/{task}/schedstat", "rb") as file:
+            return int(file.read().split()[0]) / 1e9
     except (OSError, ValueError, IndexError):
         return None
 
