@@ -17,7 +17,10 @@ git ref (exported to a temporary folder) or a folder holding a copy of the proje
 own checks grade it: the plain run is that of this version's plans, so an exercise whose
 plan changed in between is not compared like for like).
 ``--sandbox-cost`` adds what one sandbox session costs: process-level, with its walls,
-and with and without the ptrace observation of its processes.
+and with and without the ptrace observation of its processes; then, for each wall every
+mode has (the seccomp filter, the user of its own, the tmpfs session folder, the
+cgroups), the time of a session with all walls up over that of one without that wall
+(a ratio: 1.05 means the wall adds 5 %), in process mode and under bubblewrap.
 
 CPU time comes from a cpuacct cgroup made for each run (cgroup v1 as root, or a
 writable cgroup v2 folder): it counts every process the run starts, however it ends.
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import random
@@ -50,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 from grader.manifest import load_course  # noqa: E402
 from grader.sandbox import Ref, SessionSpec, run_session  # noqa: E402
 from grader.sandbox import isolation as isolation_module  # noqa: E402
+from grader.sandbox import session as session_module  # noqa: E402
 from grader.timeouts import Timeouts  # noqa: E402
 
 SEED = 1
@@ -204,11 +209,19 @@ def load_plan(exercise):
     return checks.plan(random.Random(f"{SEED}:{exercise.id}"))
 
 
-def session_time(exercise, method: str, mode: str, observe: bool = True) -> float:
+# A wall every mode has -> the fields of the decided isolation that take it down (for
+# measuring its cost only: the grader itself has no switch to turn one off).
+WALLS = {"seccomp": {"seccomp_reason": "off to measure"}, "own user": {"user_reason": "off to measure"},
+         "tmpfs": {"tmpfs_reason": "off to measure"}, "cgroups": {"cgroups": None}}
+
+
+def session_time(exercise, method: str, mode: str, observe: bool = True, without: str = "") -> float:
     """One sandbox session of the exercise's plan (``mode``: a GRADE_ISOLATION value),
-    with or without the ptrace observation of its processes."""
+    with or without the ptrace observation of its processes, ``without`` one of WALLS."""
     os.environ["GRADE_ISOLATION"] = mode
     isolation_module.isolation.cache_clear()
+    decided = isolation_module.isolation()
+    session_module.isolation = lambda: dataclasses.replace(decided, **WALLS[without]) if without else decided
     plan = load_plan(exercise)
     spec = SessionSpec(exercise.module, ROOT / "solutions" / f"{exercise.module}.py", method, tuple(plan.calls),
                        Timeouts(load_course(ROOT)).resolve(exercise).seconds, traced=plan.traced, align=plan.align,
@@ -327,6 +340,19 @@ def main() -> None:
                 for mode, observe in (("process", True), ("auto", True), ("auto", False)))
             print(f"{exercise.id:<12} {plain:>6.3f} s {process:>6.3f} s {bwrap:>6.3f} s {unobserved:>9.3f} s "
                   f"{(bwrap - unobserved) / unobserved:>+9.0%}")
+        print(f"\ncost of each wall, one session (spawn), median of {args.runs}: "
+              "time with every wall up / time without that one")
+        print(f"{'exercise':<12} {'mode':<11} " + " ".join(f"{wall:>9}" for wall in WALLS))
+        for exercise in chosen:
+            for mode in ("process", "bubblewrap"):
+                if mode == "bubblewrap" and not shutil.which("bwrap"):
+                    continue
+                ratios = []
+                for wall in WALLS:
+                    pairs = [(session_time(exercise, "spawn", mode), session_time(exercise, "spawn", mode, without=wall))
+                             for _ in range(args.runs)]
+                    ratios.append(statistics.median(up for up, _ in pairs) / statistics.median(down for _, down in pairs))
+                print(f"{exercise.id:<12} {mode:<11} " + " ".join(f"{ratio:>9.2f}" for ratio in ratios), flush=True)
 
 
 if __name__ == "__main__":

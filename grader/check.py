@@ -16,6 +16,10 @@ from the catalogue in the student's language. The failure carries its *causes*: 
 catalogue keys its message was built from, most telling first (``run.fail("ex08.lost_updates",
 why=run.t("ex08.own_lock"))`` has the causes ``ex08.own_lock``, ``ex08.lost_updates``); the
 hints of ``exercises.yaml`` tied to a cause are the ones shown after the failure.
+
+What a failure explains from the session's records (the cause, who waited where, the
+timeline, the line it points at) is built within the check's :class:`~grader.budget.FeedbackBudget`
+(:meth:`Run.explain`): past it, the failure says only what failed.
 """
 
 from __future__ import annotations
@@ -27,16 +31,19 @@ import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, TypeVar
 
 from grader import diagnose
+from grader.budget import FeedbackBudget
 from grader.diagnose import Said, causes_of, show
 from grader.i18n import text
 from grader.manifest import Exercise
 from grader.results import Status
 from grader.sandbox import Align, Call, CallOutcome, Order, Ref, SessionResult
 from grader.sandbox.boot._grade_values import ballast, encode
-from grader.sandbox.isolation import SESSION_MEMORY, isolation
+from grader.sandbox.cgroups import SESSION_MEMORY
+from grader.sandbox.disk import DISK_BYTES, DISK_FILES
+from grader.sandbox.isolation import isolation
 from grader.sandbox.trace import Observed, SeenProcess, Span
 from grader.timeline import timeline
 
@@ -45,6 +52,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Align", "Call", "CallOutcome", "CheckFailed", "Observed", "Order", "Plan", "Ref", "Run", "Said", "SeenProcess",
            "Span", "encode", "release_order"]
+
+T = TypeVar("T")
 
 # The least CPU time, as a share of one ballast's, that counts as one weighed call run by
 # a process (the same loop costs a process more CPU time on a loaded machine, never less).
@@ -154,6 +163,13 @@ class Run:
     language: str
     read: list[str] = field(default_factory=list)  # the calls the current check looked at, in order
     timeout: Timeout | None = None  # the calls' timeout, and the reference's times it came from
+    budget: FeedbackBudget = field(default_factory=FeedbackBudget)  # the current check's, for its feedback
+
+    def explain(self, function: Callable[..., T], *args: Any, plain: T, **kwargs: Any) -> T:
+        """``function(*args, **kwargs)``, an explanation read from the session's records,
+        within the current check's feedback budget; ``plain`` (what the failure says
+        without it) when the budget runs out first (:mod:`grader.budget`)."""
+        return self.budget.explain(function, *args, plain=plain, **kwargs)
 
     def t(self, key: str, **params: object) -> Said:
         """The catalogue's text ``key`` in the student's language; it remembers ``key``
@@ -171,8 +187,10 @@ class Run:
         raise CheckFailed(self.t(key, **params), output=output)
 
     def reject_broken_session(self) -> None:
-        """Fail every check of a session whose records were forged or corrupted, or whose
-        processes the kernel killed for using more memory than the session may."""
+        """Fail every check of a session whose records were forged or corrupted, whose
+        processes the kernel killed for using more memory than the session may, that
+        wrote more than its disk budget, that sent more records than a session keeps, or
+        that left processes running after its module had finished."""
         if self.session.tampering:
             raise CheckFailed(self.t("call.tampered", reason="; ".join(self.session.tampering)[:500]))
         if self.session.unobserved and not isolation().ptrace_reason:  # it works here: never go on blind
@@ -180,6 +198,15 @@ class Run:
         if self.session.oom_kills:
             raise CheckFailed(self.t("call.session_memory", count=self.session.oom_kills,
                                      limit=diagnose.megabytes(SESSION_MEMORY)))
+        if self.session.disk_full:
+            raise CheckFailed(self.t("call.disk_full", limit=diagnose.megabytes(DISK_BYTES),
+                                     files=f"{DISK_FILES:,}"))
+        if self.session.flooded:
+            raise CheckFailed(self.t("call.flooded"))
+        if self.session.left_at_exit:
+            raise CheckFailed(self.t("call.left_at_exit", count=len(self.session.left_at_exit), processes=", ".join(
+                f"process {leak.get('pid')} ({str(leak.get('cmdline') or leak.get('name') or '?')[:60]})"
+                for leak in self.session.left_at_exit[:5])))
 
     def kernel(self, outcome: CallOutcome) -> Observed:
         """What the kernel showed of the call (:class:`~grader.sandbox.trace.Observed`):
@@ -223,7 +250,11 @@ class Run:
 
     def timeline(self) -> dict | None:
         """The process timeline (:mod:`grader.timeline`, JSON form) of the last call the
-        current check looked at that involved other processes; None when none did."""
+        current check looked at that involved other processes; None when none did (or
+        when the check's feedback budget ran out first)."""
+        return self.explain(self._timeline, plain=None)
+
+    def _timeline(self) -> dict | None:
         for name in reversed(self.read):
             outcome = self.session[name]
             end = outcome.t_end  # a call that never ended: until it was stopped
@@ -237,7 +268,11 @@ class Run:
     def failure_line(self) -> int | None:
         """The line of the graded file that the current check's failure points at: where
         the calls it looked at raised or hung (:func:`grader.diagnose.failure_line`), else
-        the ``def`` of the function the last of them called; None when neither is known."""
+        the ``def`` of the function the last of them called; None when neither is known
+        (or when the check's feedback budget ran out first)."""
+        return self.explain(self._failure_line, plain=None)
+
+    def _failure_line(self) -> int | None:
         try:  # the traceback and stacks come from the sandbox: a line outside the file is not believed
             length = self.session.spec.submission.read_bytes().count(b"\n") + 1
         except OSError:
@@ -266,7 +301,11 @@ class Run:
         with every pool it created cleaned up, no shared memory segment and no process
         left behind; otherwise the check fails with a diagnosis."""
         outcome = self.outcome(name)
-        problem = diagnose.started_while_importing(outcome, self) or diagnose.unfinished(outcome, self)
+        problem = diagnose.started_while_importing(outcome, self)
+        if problem is None:
+            plain = diagnose.unfinished(outcome, self, plainly=True)  # None just when the full one is
+            if plain is not None:
+                problem = self.explain(diagnose.unfinished, outcome, self, plain=plain)
         if problem is not None:
             raise problem
         if self.session.incomplete:
@@ -280,9 +319,9 @@ class Run:
         if segments:
             self.fail("call.shm_leaked", outcome, count=len(segments), names=", ".join(segments[:5]))
         if outcome.leaks:
-            message = diagnose.leaks(outcome, self)
+            message = self.explain(diagnose.leaks, outcome, self, plain=diagnose.leaks(outcome, self, plainly=True))
             if outcome.status == "raised":  # the exception is the news; the leftovers follow from it
-                raised = diagnose.did_not_return(outcome, self)
+                raised = self._did_not_return(outcome)
                 raise CheckFailed(raised + "\n" + message, output=_output(outcome),
                                   causes=causes_of(raised, message))
             raise CheckFailed(message, output=_output(outcome))
@@ -292,8 +331,12 @@ class Run:
         """The call's outcome, which must have returned normally."""
         outcome = self.finished(name)
         if outcome.status != "returned":
-            raise CheckFailed(diagnose.did_not_return(outcome, self), output=_output(outcome))
+            raise CheckFailed(self._did_not_return(outcome), output=_output(outcome))
         return outcome
+
+    def _did_not_return(self, outcome: CallOutcome) -> str:
+        return self.explain(diagnose.did_not_return, outcome, self,
+                            plain=diagnose.did_not_return(outcome, self, plainly=True))
 
     def expect_forced_order(self, outcome: CallOutcome, processes: bool = False) -> None:
         """The ordering harness (:class:`Order`) imposed its order in this call: every
@@ -344,16 +387,19 @@ class Run:
             self.fail("harness.align_not_shown", outcome, function=spec.function, parties=spec.parties)
 
     def cause(self, outcome: CallOutcome) -> str:
-        """The likely cause of an error seen in the call's traceback or error output."""
-        return diagnose.cause_of(outcome.traceback + "\n" + outcome.stderr, outcome, self)
+        """The likely cause of an error seen in the call's traceback or error output
+        ('' when none is known, or the check's feedback budget ran out first)."""
+        return self.explain(diagnose.cause_of, outcome.traceback + "\n" + outcome.stderr, outcome, self, plain="")
 
     def expect_value(self, outcome: CallOutcome, expected: object, *, call: str | None = None) -> None:
-        """The returned value must equal ``expected`` (compared in its JSON form)."""
+        """The returned value must equal ``expected`` (compared in its JSON form). The
+        value the submission returned is shown and compared within the check's feedback
+        budget; past it, by its type alone and without the difference."""
         wanted = encode(expected)
         if outcome.value != wanted:
-            self.fail("value.wrong", outcome, call=call or describe_call(outcome),
-                            expected=show(wanted), got=show(outcome.value),
-                            difference=diagnose.difference(wanted, outcome.value, self))
+            got = self.explain(show, outcome.value, plain=f"<{outcome.type_name or '?'}>")
+            self.fail("value.wrong", outcome, call=call or describe_call(outcome), expected=show(wanted), got=got,
+                      difference=self.explain(diagnose.difference, wanted, outcome.value, self, plain=""))
 
 
 def definition_line(path: Path, function: str) -> int | None:

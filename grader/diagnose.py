@@ -90,15 +90,19 @@ def started_while_importing(outcome: CallOutcome, run: Run) -> CheckFailed | Non
     return CheckFailed(message + "\n" + cause, output=_all_output(outcome), causes=causes_of(cause, message))
 
 
-def unfinished(outcome: CallOutcome, run: Run) -> CheckFailed | None:
-    """A failure for a call that did not finish (timeout, crash, never ran), else None."""
+def unfinished(outcome: CallOutcome, run: Run, plainly: bool = False) -> CheckFailed | None:
+    """A failure for a call that did not finish (timeout, crash, never ran), else None.
+
+    ``plainly``: the same failure (None just as often) without what the records explain
+    (the cause, who waited where, where the function is defined): what it says when its
+    feedback budget is spent (:mod:`grader.budget`)."""
     from grader.check import CheckFailed, describe_call
 
     call = describe_call(outcome)
     if run.session.error and outcome.status in ("not_run", "crashed"):
         return CheckFailed(run.t("call.supervisor_killed", call=call), output=_all_output(outcome))
     if outcome.status == "timeout":
-        cause = timeout_cause(outcome, run)
+        cause = "" if plainly else timeout_cause(outcome, run)
         crashing = any(key in CRASH_CAUSES for key in causes_of(cause))
         message = (run.t("call.timeout", call=call, timeout=seconds(run.session.spec.timeout_s))
                    if outcome.deadlock_s is None else  # found deadlocked before its timeout
@@ -107,7 +111,7 @@ def unfinished(outcome: CallOutcome, run: Run) -> CheckFailed | None:
                          timeout=seconds(run.session.spec.timeout_s)))
         # Children that crash as they start (and are replaced, by a Pool) are the cause; which
         # of them was where at the moment the call was stopped says nothing more.
-        summary = "" if crashing else hang_summary(outcome, run, explain=not cause)
+        summary = "" if crashing or plainly else hang_summary(outcome, run, explain=not cause)
         reference = reference_time(outcome, run) if outcome.deadlock_s is None else ""
         parts = [part for part in (message, reference, summary, cause) if part]
         return CheckFailed("\n".join(parts), Status.TIMEOUT, _all_output(outcome),
@@ -120,9 +124,9 @@ def unfinished(outcome: CallOutcome, run: Run) -> CheckFailed | None:
             return CheckFailed(run.t("call.not_run_twice", call=call))
         return CheckFailed(run.t("call.not_run", call=call))
     if outcome.status == "crashed":
-        return CheckFailed(_crash(outcome, run, call), output=_all_output(outcome))
+        return CheckFailed(_crash(outcome, run, call, plainly), output=_all_output(outcome))
     if outcome.status == "missing":
-        place = _definition_place(run, outcome.call.function)
+        place = "" if plainly else _definition_place(run, outcome.call.function)
         if place in ("main_guard", "nested"):
             return CheckFailed(run.t(f"call.missing_{place}", function=outcome.call.function,
                                      module=run.exercise.module))
@@ -203,22 +207,26 @@ def _hang_causes(summary: str, run: Run) -> tuple[str, ...]:
     return tuple(found)
 
 
-def did_not_return(outcome: CallOutcome, run: Run) -> str:
-    """Why a finished call did not return a value: it raised or exited."""
+def did_not_return(outcome: CallOutcome, run: Run, plainly: bool = False) -> str:
+    """Why a finished call did not return a value: it raised or exited (``plainly``:
+    without the line of the traceback and the likely cause)."""
     from grader.check import describe_call
 
     call = describe_call(outcome)
     if outcome.status == "exited":
         return run.t("call.exited", call=call, code=outcome.exit_code)
-    return exception(outcome, run, call)
+    return exception(outcome, run, call, plainly)
 
 
-def exception(outcome: CallOutcome, run: Run, call: str) -> Said:
-    """Name the exception and, when it is a classic one, its cause."""
+def exception(outcome: CallOutcome, run: Run, call: str, plainly: bool = False) -> Said:
+    """Name the exception and, when it is a classic one, its cause (``plainly``: only
+    name it)."""
     text = outcome.traceback + "\n" + outcome.message
     message = outcome.message.splitlines()[0] if outcome.message.strip() else ""
     head = (run.t("call.raised", call=call, exception=outcome.exception, message=message) if message else
             run.t("call.raised_bare", call=call, exception=outcome.exception))
+    if plainly:
+        return head
     cause = cause_of(text, outcome, run)
     where = _student_line(outcome.traceback, run)
     parts = [head]
@@ -265,10 +273,12 @@ def cause_of(text: str, outcome: CallOutcome, run: Run) -> str:
     return ""
 
 
-def leaks(outcome: CallOutcome, run: Run) -> str:
+def leaks(outcome: CallOutcome, run: Run, plainly: bool = False) -> str:
+    """The processes a call left running, each named by what the trace says it was
+    (``plainly``: by its pid)."""
     from grader.check import describe_call
 
-    names = ", ".join(_leak_name(leak, outcome) for leak in outcome.leaks)
+    names = ", ".join(f"process {leak['pid']}" if plainly else _leak_name(leak, outcome) for leak in outcome.leaks)
     return run.t("call.leaked", call=describe_call(outcome), count=len(outcome.leaks), processes=names)
 
 
@@ -546,7 +556,7 @@ def _text(text: str, limit: int) -> str:
     stack: list[str] = []
     quote = ""
     index = 0
-    while index < len(text):
+    while index < min(len(text), limit + 1):  # a cut further on would not fit: its time is the limit's
         char = text[index]
         if quote:
             if char == "\\":
@@ -571,7 +581,7 @@ def _text(text: str, limit: int) -> str:
     return text[: room - room // 3] + ELLIPSIS + (text[len(text) - room // 3:] if room // 3 else "")
 
 
-def _crash(outcome: CallOutcome, run: Run, call: str) -> str:
+def _crash(outcome: CallOutcome, run: Run, call: str, plainly: bool = False) -> str:
     code = outcome.exit_code
     if code is None:
         return run.t("call.killed", call=call)
@@ -580,8 +590,7 @@ def _crash(outcome: CallOutcome, run: Run, call: str) -> str:
         if -code == signal.SIGXCPU:
             return run.t("call.cpu_limit", call=call)
         return run.t("call.signal", call=call, signal=name)
-    text = outcome.stderr
-    cause = cause_of(text, outcome, run)
+    cause = "" if plainly else cause_of(outcome.stderr, outcome, run)
     message = run.t("call.process_exited", call=call, code=code)
     return said(message + ("\n" + cause if cause else ""), cause, message)
 

@@ -14,7 +14,9 @@ end in ``[spawn]``). Sessions are started by a :class:`~grader.scheduler.Schedul
 every test of that exercise and start method reads the same result.
 Each test's verdict data is attached to its report as the user property ``grade``: its
 status, message and output, and the causes of a failure (catalogue keys, most telling
-first: the runner picks the hint tied to them).
+first: the runner picks the hint tied to them). Each test's explanations, its timeline
+and failure line included, share one :class:`~grader.budget.FeedbackBudget`, given to
+its ``run`` when it starts.
 
 The markers of scoring, ``@pytest.mark.points(n)`` and ``@pytest.mark.hidden``, are
 registered here (:data:`grader.declared.MARKERS`) and read by :mod:`grader.declared`,
@@ -32,6 +34,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.budget import FeedbackBudget
 from grader.check import CheckFailed, Run
 from grader.declared import MARKERS
 from grader.i18n import resolve_language, text
@@ -167,6 +170,7 @@ def run(request: pytest.FixtureRequest, start_method: str) -> Run:
         state.runs[key] = Run(exercise, start_method, session, state.language,
                               timeout=state.scheduler.timeout(exercise))  # resolved by now
     state.runs[key].read = []  # the calls this check looks at (their output goes with its verdict)
+    state.runs[key].budget = FeedbackBudget()  # its time for explaining a failure, from now on
     state.runs[key].reject_broken_session()
     return state.runs[key]
 

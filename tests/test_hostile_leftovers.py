@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader.sandbox.records import VALUE_DEPTH, decode_outcome
-from grader.sandbox.session import remove_tree
+from grader.sandbox.disk import remove_tree
 from grader.sandbox.untrusted import Tampered
 
 

@@ -183,7 +183,7 @@ def test_a_session_that_cannot_start_leaves_nothing(submission: Path, failure: s
     folders.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(folders))
     if failure == "cgroup":
-        monkeypatch.setattr(session_module, "SessionCgroup", refuse)
+        monkeypatch.setattr(session_module.SessionCgroup, "make", refuse)
     else:
         monkeypatch.setattr(subprocess, "Popen", refuse)
     with pytest.raises(OSError, match="refused"):

@@ -1,14 +1,16 @@
-"""Isolation around a sandbox session: bubblewrap, Landlock and a pids cgroup.
+"""Isolation around a sandbox session: the walls, which are up here, and why not the others.
 
-Two walls, each used where the machine has it (``GRADE_ISOLATION``: ``auto``, the
-default, both where available; ``bubblewrap`` or ``landlock``, that one only;
-``process``, neither: the process-level sandbox alone, explicitly degraded):
+Two walls a mode chooses, each used where the machine has it (``GRADE_ISOLATION``:
+``auto``, the default, both where available; ``bubblewrap`` or ``landlock``, that one
+only; ``process``, neither: the process-level sandbox alone, explicitly degraded):
 
 - **bubblewrap** (``bwrap``), when installed and allowed: the supervisor and everything
   under it run in new PID, network, IPC and UTS namespaces, see only the Python
-  installation (read-only), the sandbox's boot files (read-only) and the session folder
-  (read-write), with all capabilities dropped. Killing the namespace's init kills every
-  process in it, whatever it did to escape.
+  installation (read-only), the sandbox's boot files (read-only), the session folder
+  (read-write) and a ``/tmp`` and ``/dev/shm`` of their own, of bounded size. The
+  supervisor keeps only the capabilities it needs to watch the submission (trace,
+  signal, change to the submission's user); the submission has none. Killing the
+  namespace's init kills every process in it, whatever it did to escape.
 - **Landlock** (Linux 5.13 and later, unprivileged, no extra binary): applied by the
   supervisor to the worker just before ``exec`` (``boot/_grade_landlock.py``), so it
   holds for the submission and everything it starts, under bubblewrap too (a second
@@ -16,14 +18,22 @@ default, both where available; ``bubblewrap`` or ``landlock``, that one only;
   folders and the boot files, and write only its session folder, ``/dev/null`` and,
   without listing it, ``/dev/shm`` (multiprocessing's semaphores and shared memory);
   TCP bind and connect are refused (ABI 4), and so are signals to processes outside
-  the sandbox (the supervisor, the grader) and their abstract unix sockets (ABI 6). A
-  root grader's worker also loses every capability (Landlock does not cover reboot,
-  modules or raw sockets). See :func:`landlock_rules`.
-- **pids cgroup** (cgroup v1 ``pids`` controller, writable as root): caps the number of
-  processes and threads of one session (a fork bomb gets ``EAGAIN``), per session, so
-  graders running in parallel do not share a budget. Without it, a non-root grader
-  falls back to ``RLIMIT_NPROC`` (per user: see :func:`nproc_limit`); root is exempt
-  from that limit, so there only the wall-clock timeout stops a fork bomb.
+  the sandbox (the supervisor, the grader) and their abstract unix sockets (ABI 6).
+  See :func:`landlock_rules`.
+
+And walls every mode has, where the machine allows them:
+
+- **cgroups** (``cgroups.py``): a process and thread limit, a memory limit for the
+  submission's processes (not the supervisor's), and a kill of every process of the
+  session at its end, however it forked. Without a pids cgroup a non-root grader falls
+  back to ``RLIMIT_NPROC`` (per user: see :func:`nproc_limit`).
+- **a user of its own** (``account.py``): a root grader runs the submission as a user id
+  of its own per session, never as root.
+- **seccomp** (``boot/_grade_seccomp.py``): no socket but ``AF_UNIX`` (no UDP, TCP,
+  netlink or raw packets), no ``CLONE_UNTRACED`` nor namespaces, no ptrace, mount, bpf,
+  io_uring and the like.
+- **a disk budget** (``disk.py``): the session folder a tmpfs of bounded size and file
+  count where the grader may mount, else measured by the supervisor.
 
 Which walls are up, and why the others are not, is decided once per grader process
 (:func:`isolation`); :meth:`Isolation.notice` says it once to the user when a wall is
@@ -39,19 +49,14 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.i18n import text
-from grader.sandbox.boot import _grade_landlock, _grade_tracer
+from grader.sandbox import account, disk
+from grader.sandbox.boot import _grade_landlock, _grade_seccomp, _grade_tracer
+from grader.sandbox.cgroups import MAX_PROCESSES, SESSION_MEMORY, Cgroups, cgroups, cgroups_reason
 
-CGROUP_ROOT = Path("/sys/fs/cgroup")
-MAX_PROCESSES = 256  # per session: processes and threads of the submission
-SESSION_MEMORY = 3 * 1024**3 // 2  # per session, all its processes together (1 GiB per process besides)
-STALE_CGROUP_S = 3600.0  # a session's cgroup older than this, empty and without its folder, is left over
-DELEGATE_V2 = "run grade under a delegated cgroup, e.g. systemd-run --user --scope -p Delegate=yes grade ..."
 ROOT_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 MODES = ("auto", "bubblewrap", "landlock", "process")
 # Set (to anything) where grading must fail closed: no grading without bubblewrap or Landlock.
@@ -67,6 +72,11 @@ INSTALL_LANDLOCK = "it needs Linux 5.13 or later with Landlock enabled (6.12 or 
 # /dev/shm, where multiprocessing's semaphores and shared memory live (sem_open,
 # SharedMemory, the heap of Value and Array).
 LANDLOCK_WRITABLE = ("/dev/null",)
+BOOT_DIR = Path(__file__).parent / "boot"
+# What a root grader's supervisor keeps under bubblewrap: to trace and signal the
+# submission's processes, which run as another user, and to become that user in the
+# worker before its exec (which clears them all).
+SUPERVISOR_CAPABILITIES = ("CAP_KILL", "CAP_SYS_PTRACE", "CAP_SETUID", "CAP_SETGID")
 LANDLOCK_UNLISTED = ("/dev/shm",)
 
 
@@ -79,6 +89,21 @@ class Isolation:
     landlock_reason: str = ""  # why Landlock is not used ('' when it is)
     mode: str = "auto"  # GRADE_ISOLATION
     ptrace_reason: str = ""  # why process facts cannot be observed ('' when they can)
+    user_reason: str = ""  # why the submission does not run as a user of its own ('' when it does)
+    seccomp_reason: str = ""  # why the seccomp filter is not applied ('' when it is)
+    tmpfs_reason: str = ""  # why session folders are not tmpfs mounts of their own ('' when they are)
+
+    @property
+    def own_user(self) -> bool:
+        return not self.user_reason
+
+    @property
+    def seccomp(self) -> bool:
+        return not self.seccomp_reason
+
+    @property
+    def tmpfs(self) -> bool:
+        return not self.tmpfs_reason
 
     @property
     def pids_cgroup(self) -> bool:
@@ -128,7 +153,8 @@ class Isolation:
                  + (" + ".join(self.walls) if self.walls else "the process-level sandbox only")]
         if self.bwrap:
             lines.append(f"  bubblewrap: up ({self.bwrap}): own PID, network, IPC and UTS namespaces, "
-                         "no capabilities, only the Python installation and the session folder visible")
+                         "only the Python installation and the session folder visible, tmpfs /tmp and /dev/shm; the supervisor keeps "
+                         "only the capabilities to watch the submission, which has none")
         else:
             lines.append(f"  bubblewrap: not used: {self.reason}"
                          + ("" if self.mode in ("landlock", "process") else f"; {INSTALL_BWRAP}"))
@@ -142,11 +168,27 @@ class Isolation:
             lines.append(f"  Landlock: not used: {self.landlock_reason}"
                          + ("" if self.mode in ("bubblewrap", "process") else f"; {INSTALL_LANDLOCK}"))
         lines.append("  process limit: " + ("a pids cgroup per session" if self.pids_cgroup else
-                                            "RLIMIT_NPROC" if os.geteuid() != 0 else
+                                            "RLIMIT_NPROC" if os.geteuid() != 0 or self.own_user else
                                             "none (root without a pids cgroup: only the timeout stops a fork bomb)"))
         lines.append("  memory limit: 1 GiB per process (RLIMIT_AS)" + (
-            f", {SESSION_MEMORY // 1024**2} MiB per session (a memory cgroup)" if self.memory_cgroup else
-            f"; no memory cgroup per session ({_cgroups_reason()})"))
+            f", {SESSION_MEMORY // 1024**2} MiB per session (a memory cgroup, the supervisor outside it)"
+            if self.memory_cgroup else f"; no memory cgroup per session ({cgroups_reason()})"))
+        lines.append("  end of a session: " + (
+            "every process in the session's cgroup killed (" + ("cgroup.kill" if self.cgroups.version == 2 else
+                                                                 "frozen, then killed") + ")"
+            if self.cgroups and self.cgroups.kills else
+            f"no cgroup to kill by ({cgroups_reason()}): every traced process killed with the supervisor "
+            "(PTRACE_O_EXITKILL), untraced ones refused by seccomp"))
+        lines.append("  user: " + ("a user id of its own per session, no capabilities" if self.own_user else
+                                   self.user_reason))
+        lines.append("  seccomp: " + (f"up: refuses {_grade_seccomp.WORDS}" if self.seccomp else
+                                      f"not used: {self.seccomp_reason}"))
+        budget = f"{disk.DISK_BYTES // 1024**2} MiB and {disk.DISK_FILES:,} files"
+        lines.append("  disk: " + (f"the session folder a tmpfs of {budget}" if self.tmpfs else
+                                   f"{budget} in the session folder, measured by the supervisor "
+                                   f"({self.tmpfs_reason})")
+                     + ("; /tmp and /dev/shm tmpfs of their own of the same size" if self.bwrap else
+                        "; what the session leaves in /dev/shm is removed at its end"))
         lines.append("  process facts: " + (f"not observed ({self.ptrace_reason}): {UNOBSERVED}"
                                              if self.ptrace_reason else
                                              "observed with ptrace (every fork, exec and exit in the sandbox; "
@@ -189,7 +231,10 @@ def isolation() -> Isolation:
         mode = "auto"
     bwrap, reason = _find_bwrap(mode)
     landlock, landlock_reason = _find_landlock(mode)
-    return Isolation(bwrap, reason, _cgroups(), landlock, landlock_reason, mode, _find_ptrace())
+    seccomp_up, seccomp_reason = _grade_seccomp.supported()
+    return Isolation(bwrap, reason, cgroups(), landlock, landlock_reason, mode, _find_ptrace(),
+                     account.reason_not_used(bool(bwrap), os.path.realpath(sys.executable), BOOT_DIR),
+                     "" if seccomp_up else seccomp_reason, disk.tmpfs_reason())
 
 
 def landlock_rules(folder: Path, boot_dir: Path, iso: Isolation) -> dict | None:
@@ -213,87 +258,33 @@ def landlock_rules(folder: Path, boot_dir: Path, iso: Isolation) -> dict | None:
 
 
 def wrap(command: list[str], folder: Path, boot_dir: Path, iso: Isolation) -> list[str]:
-    """``command`` run inside bubblewrap, if available."""
+    """``command`` run inside bubblewrap, if available. The folders above the ones shown
+    are made readable by any user (the submission's user of its own must reach them);
+    a root grader's supervisor keeps :data:`SUPERVISOR_CAPABILITIES`, nothing else."""
     if not iso.bwrap:
         return command
     args = [iso.bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
             "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+    if os.geteuid() == 0:
+        for capability in SUPERVISOR_CAPABILITIES:
+            args += ["--cap-add", capability]
     for path in ROOT_DIRS:
         if os.path.islink(path):
             args += ["--symlink", os.readlink(path), path]
         elif os.path.isdir(path):
             args += ["--ro-bind", path, path]
+    size = str(disk.DISK_BYTES)
+    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm",
+             "--perms", "1777", "--size", size, "--tmpfs", "/tmp"]
     prefix = os.path.realpath(sys.base_prefix)
-    if not prefix.startswith("/usr/"):
+    shown = [*([prefix] if not prefix.startswith("/usr/") else []), str(boot_dir), str(folder)]
+    for above in dict.fromkeys(parent for path in shown for parent in reversed(Path(path).parents)):
+        if str(above) not in ("/", "/tmp") and not any(Path(root) in (above, *above.parents) for root in ROOT_DIRS):
+            args += ["--perms", "0755", "--dir", str(above)]
+    if prefix in shown:
         args += ["--ro-bind", prefix, prefix]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-             "--ro-bind", str(boot_dir), str(boot_dir),
-             "--bind", str(folder), str(folder), "--chdir", str(folder)]
+    args += ["--ro-bind", str(boot_dir), str(boot_dir), "--bind", str(folder), str(folder), "--chdir", str(folder)]
     return [*args, *command]
-
-
-@dataclass(frozen=True)
-class Cgroups:
-    """Where each session's cgroups are made: per controller (``pids``, ``memory``), the
-    folder to make them in, below the grader's own cgroup (so the machine's limits on
-    the grader still hold). cgroup v1 has a hierarchy per controller; v2 one for all."""
-
-    version: int
-    parents: dict[str, Path]
-
-
-class SessionCgroup:
-    """The cgroups of one session: at most :data:`MAX_PROCESSES` processes and threads
-    (a fork bomb gets ``EAGAIN``) and :data:`SESSION_MEMORY` bytes for all its
-    processes together. A no-op where the machine gives the grader no cgroup to make."""
-
-    def __init__(self, name: str, iso: Isolation) -> None:
-        self.version = iso.cgroups.version if iso.cgroups else 0
-        self.paths: dict[str, Path] = {}
-        if iso.cgroups:
-            _remove_stale()
-        limits = {"pids": ("pids.max", MAX_PROCESSES),
-                  "memory": ("memory.limit_in_bytes" if self.version == 1 else "memory.max", SESSION_MEMORY)}
-        for controller, parent in (iso.cgroups.parents.items() if iso.cgroups else ()):
-            path = parent / f"grade-{name}"
-            try:  # a limit the machine offers is never silently missing: no session without it
-                path.mkdir(parents=self.version == 1, exist_ok=self.version == 2)
-                self.paths[controller] = path
-                file, value = limits[controller]
-                (path / file).write_text(str(value))
-            except OSError as error:
-                self.remove()
-                raise OSError(f"the {controller} cgroup of the session could not be made: {error}") from error
-
-    def enter(self) -> None:
-        """Move the calling process into the cgroups (run in the child, before exec)."""
-        for path in dict.fromkeys(self.paths.values()):
-            with open(path / "cgroup.procs", "w") as procs:
-                procs.write("0")
-
-    def oom_kills(self) -> int:
-        """How many of the session's processes the kernel killed for exceeding its memory."""
-        path = self.paths.get("memory")
-        if path is None:
-            return 0
-        try:
-            text = (path / ("memory.oom_control" if self.version == 1 else "memory.events")).read_text()
-        except OSError:
-            return 0
-        counts = dict(line.split() for line in text.splitlines() if len(line.split()) == 2)
-        return int(counts.get("oom_kill", 0))
-
-    def remove(self) -> None:
-        """Remove the cgroups once their last process is gone (they may take a moment to die)."""
-        for path in dict.fromkeys(self.paths.values()):
-            for _ in range(100):
-                try:
-                    path.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    time.sleep(0.01)
 
 
 def nproc_limit() -> int | None:
@@ -357,57 +348,3 @@ def _find_landlock(mode: str) -> tuple[int, str]:
         return _grade_landlock.abi()
     except (OSError, AttributeError) as error:  # no libc to load, or no syscall() in it
         return 0, f"Landlock could not be probed: {error}"
-
-
-@functools.cache
-def _cgroups_found() -> tuple[Cgroups | None, str]:
-    """Where sessions' cgroups can be made, or why nowhere: cgroup v1 as root (the
-    controllers' hierarchies writable), or a delegated cgroup v2 subtree (the grader's
-    own cgroup, writable, with the pids and memory controllers enabled below it)."""
-    try:
-        own = dict(line.split(":", 2)[1:] for line in Path("/proc/self/cgroup").read_text().splitlines())
-    except (OSError, ValueError):
-        return None, "no /proc/self/cgroup"
-    if (CGROUP_ROOT / "cgroup.controllers").is_file():  # v2, unified
-        parent = CGROUP_ROOT / own.get("", "/").lstrip("/")
-        try:
-            enabled = (parent / "cgroup.subtree_control").read_text().split()
-        except OSError:
-            return None, f"cgroup v2: {parent} cannot be read; {DELEGATE_V2}"
-        parents = {c: parent for c in ("pids", "memory") if c in enabled}
-        if not parents or not os.access(parent, os.W_OK):
-            return None, f"cgroup v2: no delegated subtree with pids and memory; {DELEGATE_V2}"
-        return Cgroups(2, parents), ""
-    parents = {}
-    for controller in ("pids", "memory"):
-        hierarchy = CGROUP_ROOT / controller
-        mine = next((path for names, path in own.items() if controller in names.split(",")), "/")
-        parent = hierarchy / mine.lstrip("/")
-        if (hierarchy / "cgroup.procs").is_file() and os.access(parent, os.W_OK):
-            parents[controller] = parent / "grade"
-    if not parents:
-        return None, "cgroup v1: the pids and memory hierarchies are not writable (root only)"
-    return Cgroups(1, parents), ""
-
-
-@functools.cache
-def _remove_stale() -> None:
-    """Remove the empty cgroups of sessions whose folder is gone (a grader killed before
-    it could clean up), once per grader process."""
-    for parent in set(_cgroups().parents.values()):
-        for path in parent.glob("grade-*"):
-            try:  # another grader's session may be starting: only old, empty and folder-less ones
-                if (path.stat().st_mtime < time.time() - STALE_CGROUP_S
-                        and not (Path(tempfile.gettempdir()) / path.name).exists()
-                        and not (path / "cgroup.procs").read_text().strip()):
-                    path.rmdir()
-            except OSError:
-                continue
-
-
-def _cgroups() -> Cgroups | None:
-    return _cgroups_found()[0]
-
-
-def _cgroups_reason() -> str:
-    return _cgroups_found()[1] or "not writable"

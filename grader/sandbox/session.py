@@ -21,27 +21,29 @@ import secrets
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from grader.sandbox.isolation import SessionCgroup, isolation, landlock_rules, nproc_limit, wrap
+from grader.sandbox import account, disk
+from grader.sandbox.cgroups import MAX_PROCESSES, SessionCgroup
+from grader.sandbox.isolation import isolation, landlock_rules, nproc_limit, wrap
 from grader.sandbox.records import Outcome, decode_outcome
-from grader.sandbox.trace import TRACE_LIMIT, Observed, SeenProcess, Trace, read_events
+from grader.sandbox.trace import RECORDS_LIMIT, TRACE_LIMIT, Observed, SeenProcess, Trace, read_events
 from grader.sandbox.untrusted import SessionFolder, Tampered
 
 BOOT_DIR = Path(__file__).parent / "boot"
 OUTPUT_EXCERPT_CHARS = 2_000
 STACK_EXCERPT_CHARS = 6_000
 OUTCOME_LIMIT = 32 * 1024**2
-REPORT_LIMIT = 16 * 1024**2
+REPORT_LIMIT = 32 * 1024**2
 SUPERVISOR_GRACE_S = 15.0
 # How long every process of a call must stay blocked, in waits without a timeout and
 # without running at all, before the call is stopped as deadlocked (boot/_grade_deadlock.py).
 DEADLOCK_SETTLE_S = 0.2
 PR_SET_PDEATHSIG = 1
+RECORD_FOLDERS = ("trace", "stacks", "calls", "align", "order")  # where the sandbox's processes write records
 # The supervisor is imported rather than run as a script, so that its byte code comes
 # from the cache (:func:`_compile_boot_files`), not from compiling it in every session.
 SUPERVISOR_MAIN = f"import sys; sys.path.insert(0, {str(BOOT_DIR)!r}); import _grade_supervisor; " \
@@ -133,7 +135,9 @@ class SessionSpec:
     deadlock_settle_s: float = DEADLOCK_SETTLE_S  # 0: no early answer, every hang waits for the timeout
 
 
-STOPPED_EARLY = ("deadlock", "start_while_importing")  # why the supervisor may stop a call before its timeout
+# Why the supervisor may stop a call before its timeout: a deadlock, a start refused while
+# importing, the disk budget spent, too many records.
+STOPPED_EARLY = ("deadlock", "start_while_importing", "disk", "records")
 
 
 @dataclass
@@ -179,6 +183,9 @@ class SessionResult:
     oom_kills: int = 0  # processes the kernel killed for the session's memory limit
     incomplete: list[int] = field(default_factory=list)  # pids whose trace records were cut short
     unobserved: str = ""  # why the processes were not observed although asked for ('' when they were)
+    disk_full: bool = False  # the session's processes wrote more than its disk budget
+    flooded: bool = False  # they sent more records, or started more processes, than a session keeps
+    left_at_exit: list[dict] = field(default_factory=list)  # processes still running once the worker had exited
 
     def __getitem__(self, name: str) -> CallOutcome:
         return self.outcomes[name]
@@ -215,11 +222,14 @@ class RunningSession:
         self.spec = spec
         self.excerpt = excerpt
         self.started = time.monotonic()
-        self.folder = Path(tempfile.mkdtemp(prefix="grade-"))
+        self.iso = iso = isolation()
+        self.uid = account.new_uid() if iso.own_user else None  # the submission's user, if not the grader's
+        self.folder, self.mounted = disk.make_folder(iso.tmpfs)
         self.files = SessionFolder(self.folder)
         self.cgroup: SessionCgroup | None = None
+        self.shared_memory: list[str] = []  # names the session's processes mapped in /dev/shm
         try:
-            self.cgroup = SessionCgroup(self.folder.name, isolation())
+            self.cgroup = SessionCgroup.make(self.folder.name, iso.cgroups)
             self._start(spec)
         except BaseException:  # no cgroup, a failed Popen, a full disk, Ctrl-C: leave nothing behind
             self._clean_up()
@@ -228,10 +238,12 @@ class RunningSession:
     def _start(self, spec: SessionSpec) -> None:
         source = self.folder / "src"
         work = self.folder / "work"
-        for sub in (source, work, self.folder / "trace", self.folder / "stacks",
-                    self.folder / "calls", self.folder / "align", self.folder / "order"):
+        for sub in (source, work, *(self.folder / name for name in RECORD_FOLDERS)):
             sub.mkdir()
         shutil.copyfile(spec.submission, source / f"{spec.module}.py")
+        if self.uid is not None:
+            account.hand_over(self.folder, self.uid, [work, *(self.folder / name for name in RECORD_FOLDERS)],
+                              [self.folder / "current_call"])
         config = {
             "method": spec.start_method,
             "module": spec.module,
@@ -245,7 +257,7 @@ class RunningSession:
         }
         (self.folder / "config.marshal").write_bytes(marshal.dumps(config))
         cpu_s = int(spec.timeout_s * max(1, len(spec.calls))) + 1
-        iso = isolation()
+        iso = self.iso
         request = {
             "folder": str(self.folder),
             "python": iso.python,
@@ -257,13 +269,22 @@ class RunningSession:
             "timeouts": [spec.timeout_s],
             "calls": len(spec.calls),
             "startup_timeout": max(10.0, spec.timeout_s),
-            "limits": spec.limits.rlimits(cpu_s, nproc_limit()),
+            "limits": spec.limits.rlimits(cpu_s, MAX_PROCESSES if self.uid is not None else nproc_limit()),
+            "uid": self.uid,
+            "seccomp": iso.seccomp,
+            "disk": {"bytes": disk.DISK_BYTES, "files": disk.DISK_FILES, "tmpfs": self.mounted},
+            # names in /dev/shm to remove afterwards: where it is neither private (bubblewrap)
+            # nor told apart by its owner (a user of the session's own)
+            "shared_memory_names": not iso.bwrap and self.uid is None,
             "landlock": landlock_rules(self.folder, BOOT_DIR, iso),
             "trace_limit": TRACE_LIMIT,
+            "records_limit": RECORDS_LIMIT,
             "observe": spec.observe,
             "shared_pages": spec.shared_pages,
             "deadlock_settle_s": spec.deadlock_settle_s,
         }
+        cgroup_fd = self.cgroup.worker_fd()
+        request["cgroup_fd"] = cgroup_fd
         (self.folder / "supervisor.marshal").write_bytes(marshal.dumps(request))
         self.budget_s = spec.timeout_s * len(spec.calls) + 10.0 * (len(spec.calls) + 1) + SUPERVISOR_GRACE_S
         command = [iso.python, "-I", "-S", "-c", SUPERVISOR_MAIN, str(self.folder)]
@@ -276,10 +297,12 @@ class RunningSession:
                 wrap(command, self.folder, BOOT_DIR, iso),
                 stdin=key_read, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 start_new_session=True, env={"PATH": os.defpath, "LANG": "C.UTF-8"},
-                preexec_fn=self._prepare_supervisor,
+                preexec_fn=self._prepare_supervisor, pass_fds=() if cgroup_fd is None else (cgroup_fd,),
             )
         finally:
             os.close(key_read)
+            if cgroup_fd is not None:
+                os.close(cgroup_fd)
 
     def _prepare_supervisor(self) -> None:
         """In the supervisor's process, before exec: its cgroup, and death with the grader
@@ -302,8 +325,10 @@ class RunningSession:
                 self.process.kill()
                 out, err = self.process.communicate()
             report = _parse_supervisor(out, err, self.process.returncode, self.key)
+            self.cgroup.kill_all()  # whatever the supervisor did or did not kill
             if report.get("error"):
                 kill_stragglers(self.folder)
+            self.shared_memory = [name for name in report.get("shared_memory") or [] if isinstance(name, str)]
             try:
                 result = self._read(report)
                 result.oom_kills = self.cgroup.oom_kills()
@@ -318,8 +343,10 @@ class RunningSession:
     def _clean_up(self) -> None:
         self.files.close()
         if self.cgroup is not None:
+            self.cgroup.kill_all()
             self.cgroup.remove()
-        remove_tree(self.folder)
+        disk.remove_shared_memory(self.uid if not self.iso.bwrap else None, self.shared_memory)
+        disk.remove_folder(self.folder, self.mounted)
 
     def _read(self, report: dict) -> SessionResult:
         window = (self.started, time.monotonic())
@@ -362,7 +389,11 @@ class RunningSession:
         return SessionResult(self.spec, outcomes, report.get("worker_pid"),
                              time.monotonic() - self.started, report.get("error") or "",
                              tampering=list(report.get("tampering", [])), incomplete=incomplete,
-                             unobserved=(report.get("tracer_error") or "") if self.spec.observe else "")
+                             unobserved=(report.get("tracer_error") or "") if self.spec.observe else "",
+                             disk_full=bool((report.get("disk") or {}).get("full"))
+                             or (report.get("timeout") or {}).get("reason") == "disk",
+                             flooded=bool(report.get("flooded")),
+                             left_at_exit=[leak for leak in report.get("left_at_exit") or [] if isinstance(leak, dict)])
 
     def _worker_outcome(self, index: int, supervised: dict, window: tuple[float, float]) -> Outcome | None:
         """What the worker wrote of call ``index``: None if nothing, Tampered if it is not
@@ -522,19 +553,6 @@ def _parse_supervisor(out: bytes, err: bytes, returncode: int | None, key: bytes
     reason = "killed" if returncode and returncode < 0 else f"exit code {returncode}"
     return {"calls": [], "error": f"the sandbox supervisor died ({reason})",
             "stderr": err.decode("utf-8", "replace")[-2000:]}
-
-
-def remove_tree(folder: Path) -> None:
-    """Remove ``folder`` and whatever the submission left in it, links never followed.
-    ``shutil.rmtree`` recurses once per level: a tree thousands of folders deep (deeper
-    than a path can name) is left to ``rm``, which walks any depth."""
-    try:
-        shutil.rmtree(folder, ignore_errors=True)
-    except RecursionError:
-        pass
-    if os.path.lexists(folder):
-        subprocess.run(["rm", "-rf", "--one-file-system", "--", str(folder)], stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, timeout=60)
 
 
 def kill_stragglers(folder: Path) -> int:

@@ -13,6 +13,7 @@ from grader.sandbox.records import decode_events
 from grader.sandbox.untrusted import SessionFolder, Tampered
 
 TRACE_LIMIT = 4 * 1024**2  # bytes of records kept per process
+RECORDS_LIMIT = 8 * 1024**2  # bytes of records kept per session: past it, the session is stopped
 DROPPED_LIMIT = 10_000
 JOIN_SLACK_S = 0.5  # the tracer may note an exit a little after the parent's join returned
 POOL_WORKER = "multiprocessing.pool.worker"

@@ -40,7 +40,6 @@ SYS_CREATE_RULESET, SYS_ADD_RULE, SYS_RESTRICT_SELF = 444, 445, 446
 CREATE_RULESET_VERSION = 1 << 0
 RULE_PATH_BENEATH = 1
 PR_SET_NO_NEW_PRIVS = 38
-PR_CAPBSET_DROP = 24
 
 # Filesystem rights, with the ABI that introduced each.
 FS_EXECUTE = 1 << 0
@@ -138,10 +137,8 @@ def restrict(read: list[str], write: list[str], unlisted: list[str] = ()) -> dic
     write and remove files by name but not list them. Paths that do not exist are
     skipped. TCP bind and connect are refused (ABI 4); signals to, and abstract unix
     sockets of, processes outside the calling process's domain are refused (ABI 6).
-    A privileged caller (root outside bubblewrap) also empties its capability bounding
-    set, so the program it executes next runs with no capability (no ``reboot``, no
-    module loading, no raw sockets): Landlock does not cover those. Returns ``{"abi": N,
-    "walls": [...], "capabilities_dropped": bool}``; raises OSError if the kernel refuses.
+    Capabilities are not Landlock's: the supervisor drops them. Returns ``{"abi": N,
+    "walls": [...]}``; raises OSError if the kernel refuses.
     """
     version, reason = abi()
     if not version:
@@ -157,27 +154,11 @@ def restrict(read: list[str], write: list[str], unlisted: list[str] = ()) -> dic
         for paths, rights in ((read, READ), (write, WRITE), (unlisted, UNLISTED)):
             for path in paths:
                 _allow(libc, ruleset, path, rights & handled_fs)
-        dropped = _drop_capability_bounding_set(libc)
         _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
         _check(libc.syscall(ctypes.c_long(SYS_RESTRICT_SELF), ctypes.c_int(ruleset), ctypes.c_uint32(0)))
     finally:
         os.close(ruleset)
-    return {"abi": version, "walls": walls(version), "capabilities_dropped": dropped}
-
-
-def _drop_capability_bounding_set(libc: ctypes.CDLL) -> bool:
-    """Empty the bounding set, if this process may (root: CAP_SETPCAP); False otherwise.
-
-    After ``execve`` root's permitted and effective sets are its bounding set: empty."""
-    dropped = False
-    for capability in range(64):
-        if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) == 0:
-            dropped = True
-        elif ctypes.get_errno() == 22:  # EINVAL: past the kernel's last capability
-            break
-        else:  # EPERM: no CAP_SETPCAP (an ordinary user, or under bubblewrap): nothing to drop
-            return False
-    return dropped
+    return {"abi": version, "walls": walls(version)}
 
 
 def _allow(libc: ctypes.CDLL, ruleset: int, path: str, rights: int) -> None:

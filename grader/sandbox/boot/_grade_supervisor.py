@@ -56,6 +56,7 @@ import _grade_tracer as TRACING  # noqa: E402
 TRACER = None  # the ptrace tracer of the session (_grade_tracer); None where ptrace is refused
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
+PR_CAPBSET_DROP = 24
 MESSAGE_BYTES = 4096
 STACK_DUMP_WAIT_S = 0.3
 LEAK_GRACE_S = 0.3
@@ -86,20 +87,28 @@ def main(folder: str) -> None:
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     result: dict = {"calls": [], "worker_exit": None, "timeout": None, "error": None, "helpers": [],
                     "tampering": []}
-    receiver = TRACING.TraceReceiver(os.path.join(folder, "trace.sock"), request["trace_limit"])
+    receiver = TRACING.TraceReceiver(os.path.join(folder, "trace.sock"), request["trace_limit"],
+                                     request["records_limit"])
+    disk = _DiskWatch(folder, request["disk"])
     worker = _start_worker(request)
     result["worker_pid"] = worker["pid"]
     result["tracer_error"] = worker["tracer_error"]
     try:
-        _follow(worker, request, result, receiver)
+        _follow(worker, request, result, receiver, disk)
     finally:
+        if result["timeout"] is None and result["worker_exit"] is not None:  # every call ended, the worker too
+            result["left_at_exit"] = _collect_leaks(worker["pid"], set(result["helpers"]))
         result["killed_at_end"] = _kill_tree()
         if result["worker_exit"] is None:
             result["worker_exit"] = _reap(worker["pid"])
         if TRACER is not None:
             TRACER.join(KILL_WAIT_S)
             result["processes"] = TRACER.facts()
+            if TRACER.shared_memory_names is not None:
+                result["shared_memory"] = sorted(TRACER.shared_memory_names)
         result["trace"] = receiver.close()
+        result["disk"] = disk.usage()
+        result["flooded"] = receiver.flooded or (TRACER is not None and TRACER.flooded)
     report = _json(result).encode("utf-8", "surrogatepass")
     os.write(1, report + b"\n" + _sign(key, report).encode() + b"\n")
 
@@ -174,12 +183,17 @@ def _start_worker(request: dict) -> dict:
         import _grade_landlock as landlock
     else:
         landlock = None
+    if request.get("seccomp"):
+        import _grade_seccomp as seccomp
+    else:
+        seccomp = None
+    cgroup_fd, uid = request.get("cgroup_fd"), request.get("uid")
     # The worker is born dumpable (the supervisor is not, but for this fork): a
     # non-dumpable process can only be traced with CAP_SYS_PTRACE, which bubblewrap drops,
     # and the tracer seizes the worker before its exec (setting it in the child would race
     # the seize). Nothing else of the sandbox exists yet to read the supervisor meanwhile,
     # and the worker's exec replaces its copy of the supervisor's memory (and key).
-    libc = ctypes.CDLL(None)
+    libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
     pid = os.fork()
     if pid != 0:
@@ -187,6 +201,9 @@ def _start_worker(request: dict) -> dict:
     if pid == 0:  # the worker, until exec
         try:
             os.setsid()
+            if cgroup_fd is not None:  # the session's memory cgroup, which the supervisor is not in
+                os.write(cgroup_fd, b"0")
+                os.close(cgroup_fd)
             _apply_limits(request["limits"])
             stdin = os.open(os.devnull, os.O_RDONLY)
             stdout = os.open(request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -201,6 +218,12 @@ def _start_worker(request: dict) -> dict:
             for fd in (control_write, go_read):
                 os.set_inheritable(fd, True)
             env = dict(request["env"], GRADE_CONTROL_FDS=f"{control_write},{go_read}")
+            if uid is not None:  # a user of the session's own: every capability goes with root
+                os.setgroups([])
+                os.setresgid(uid, uid, uid)
+                os.setresuid(uid, uid, uid)
+            elif os.geteuid() == 0:
+                _drop_capabilities(libc)
             os.chdir(request["cwd"])
             if landlock is not None:  # for the worker and all it starts; the supervisor stays free
                 try:
@@ -208,21 +231,49 @@ def _start_worker(request: dict) -> dict:
                 except OSError as error:
                     os.write(2, f"grade: the sandbox could not apply Landlock: {error}\n".encode())
                     raise
+            if seccomp is not None:
+                try:
+                    seccomp.install()
+                except OSError as error:
+                    os.write(2, f"grade: the sandbox could not apply its seccomp filter: {error}\n".encode())
+                    raise
             os.read(release_read, 1)  # traced from here on (or the tracer gave up)
             os.execve(request["python"], [request["python"], "-S", request["worker"]], env)
+        except BaseException as error:  # on the supervisor's stderr, which the grader shows
+            os.write(2, f"grade: the sandbox's worker could not start: {error!r}\n".encode())
         finally:
             os._exit(127)
     os.close(control_write)
     os.close(go_read)
     os.close(release_read)
+    if cgroup_fd is not None:
+        os.close(cgroup_fd)
     global TRACER
     if not request.get("observe", True):  # only for measuring what observing costs
         os.write(release_write, b"x")
         os.close(release_write)
         return {"pid": pid, "control": control_read, "go": go_write, "tracer_error": "not asked for"}
-    tracer = TRACING.Tracer(pid, release_write, bool(request.get("shared_pages")))
+    tracer = TRACING.Tracer(pid, release_write, bool(request.get("shared_pages")),
+                            bool(request.get("shared_memory_names")))
     TRACER = tracer if tracer.start() else None
     return {"pid": pid, "control": control_read, "go": go_write, "tracer_error": tracer.error}
+
+
+def _drop_capabilities(libc: ctypes.CDLL) -> None:
+    """Leave root (staying user 0: the submission's own user could not read the Python
+    installation) without a capability after ``exec``: an empty bounding set and
+    inheritable set (root's capabilities after ``exec`` are those two sets' union), so
+    no ``reboot``, module loading, raw sockets, ``ptrace`` of others, or reading files
+    regardless of their permissions. Raises OSError where a capability cannot be dropped."""
+    for capability in range(64):
+        if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            if ctypes.get_errno() == 22:  # EINVAL: past the kernel's last capability
+                break
+            raise OSError(ctypes.get_errno(), f"capability {capability} could not be dropped")
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable: none, in both 32-bit halves
+    if libc.capset(header, data) != 0:
+        raise OSError(ctypes.get_errno(), "the capabilities could not be dropped")
 
 
 def _apply_limits(limits: dict) -> None:
@@ -234,7 +285,7 @@ def _apply_limits(limits: dict) -> None:
         resource.setrlimit(which, (value, value))
 
 
-def _follow(worker: dict, request: dict, result: dict, receiver: TRACING.TraceReceiver) -> None:
+def _follow(worker: dict, request: dict, result: dict, receiver: TRACING.TraceReceiver, disk: _DiskWatch) -> None:
     timeouts = request["timeouts"]
     pid_fd = os.pidfd_open(worker["pid"]) if hasattr(os, "pidfd_open") else None
     control = _socket.socket(fileno=worker["control"])
@@ -297,6 +348,10 @@ def _follow(worker: dict, request: dict, result: dict, receiver: TRACING.TraceRe
             next_look = now + DEADLOCK.POLL_S
             if receiver.refused_start is not None and receiver.refused_start >= current["t0"]:
                 stopped = "start_while_importing"
+            elif receiver.flooded or (TRACER is not None and TRACER.flooded):
+                stopped = "records"
+            elif disk.over():
+                stopped = "disk"
             elif watch.possible and watch.poll(now, worker["pid"], helpers or set(), _live_processes, _descendants):
                 stopped = "deadlock"
             if stopped and select.select([worker["control"]], [], [], 0)[0]:
@@ -310,6 +365,50 @@ def _follow(worker: dict, request: dict, result: dict, receiver: TRACING.TraceRe
                 "stopped_s": now - current["t0"] if stopped else None,
             }
             return
+
+
+class _DiskWatch:
+    """The session folder's use of its budget (``request["disk"]``: bytes, files and
+    whether the folder is a tmpfs of that size). A tmpfs is asked (``statvfs``: the
+    kernel refuses writes past its size); any other folder is walked, links not
+    followed, no further than the budget."""
+
+    MARGIN = 64 * 1024  # a tmpfs with less free space than this is full
+
+    def __init__(self, folder: str, budget: dict) -> None:
+        self.folder = folder
+        self.bytes, self.files, self.tmpfs = budget["bytes"], budget["files"], budget["tmpfs"]
+
+    def usage(self) -> dict:
+        """``{"bytes": used, "files": used, "full": over the budget}``."""
+        if self.tmpfs:
+            try:
+                info = os.statvfs(self.folder)
+            except OSError:
+                return {"bytes": 0, "files": 0, "full": False}
+            used = (info.f_blocks - info.f_bfree) * info.f_frsize
+            files = info.f_files - info.f_ffree
+            return {"bytes": used, "files": files,
+                    "full": info.f_bavail * info.f_frsize < self.MARGIN or info.f_favail < 8}
+        used = files = 0
+        folders = [self.folder]
+        while folders and used < self.bytes and files < self.files:
+            try:
+                with os.scandir(folders.pop()) as entries:
+                    for entry in entries:
+                        files += 1
+                        try:
+                            used += entry.stat(follow_symlinks=False).st_blocks * 512
+                            if entry.is_dir(follow_symlinks=False):
+                                folders.append(entry.path)
+                        except OSError:
+                            continue
+            except OSError:
+                continue
+        return {"bytes": used, "files": files, "full": used >= self.bytes or files >= self.files}
+
+    def over(self) -> bool:
+        return self.usage()["full"]
 
 
 def _receive(control: _socket.socket) -> tuple[bytes | None, int | None]:

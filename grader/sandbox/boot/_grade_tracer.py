@@ -54,6 +54,11 @@ WALL = 0x40000000
 STOP_SIGNALS = {_signal.SIGSTOP, _signal.SIGTSTP, _signal.SIGTTIN, _signal.SIGTTOU}
 UCRED = _struct.calcsize("iII")
 SPANS_LIMIT = 1_000  # weighed spans kept per process
+# At most this many processes and threads are recorded in a session (the pids cgroup bounds
+# how many run at once, not how many a session starts one after another): past it the
+# session is flooded, and the supervisor stops it.
+TASKS_LIMIT = 20_000
+SHARED_MEMORY_NAMES_LIMIT = 4_096  # names of /dev/shm kept, to remove at the end
 
 
 class Thread:
@@ -106,9 +111,13 @@ class Event:
 class Tracer:
     """Traces one worker and everything it starts, from a thread of its own."""
 
-    def __init__(self, worker: int, release_fd: int, shared_pages: bool = False) -> None:
+    def __init__(self, worker: int, release_fd: int, shared_pages: bool = False,
+                 shared_memory_names: bool = False) -> None:
         self.worker = worker
         self.shared_pages = shared_pages  # count each process's pages of shared memory when it exits
+        # keep the names of the files of /dev/shm each process has mapped when it exits
+        self.shared_memory_names: set[str] | None = set() if shared_memory_names else None
+        self.flooded = False  # more than TASKS_LIMIT processes and threads: no more are recorded
         self.release_fd = release_fd  # the worker waits on this pipe until it is traced
         self.libc = ctypes.CDLL(None, use_errno=True)
         self.libc.ptrace.restype = ctypes.c_long
@@ -196,11 +205,18 @@ class Tracer:
             self._thread_created(parent, child, now)
             return
         self.tgid[child] = child
-        self.processes.setdefault(child, _process(parent, now))
-        self.processes[child]["ppid"] = parent
+        if self._room():
+            self.processes.setdefault(child, _process(parent, now))
+            self.processes[child]["ppid"] = parent
+
+    def _room(self) -> bool:
+        """Whether another process or thread may be recorded (else the session is flooded)."""
+        if len(self.processes) + len(self.threads) >= TASKS_LIMIT:
+            self.flooded = True
+        return not self.flooded
 
     def _thread_created(self, process: int, task: int, now: float) -> None:
-        if process in self.processes and task not in self.threads:
+        if process in self.processes and task not in self.threads and self._room():
             thread = {"task": task, "t0": now, "t_end": None, "cpu_s": None}
             self.threads[task] = thread
             self.processes[process]["threads"].append(thread)
@@ -212,6 +228,8 @@ class Tracer:
         process = self.tgid.get(task, task)
         if process == task and task in self.processes:
             self.processes[task]["cpu_s"] = _cpu_s(f"/proc/{task}/stat")
+            if self.shared_memory_names is not None and len(self.shared_memory_names) < SHARED_MEMORY_NAMES_LIMIT:
+                self.shared_memory_names.update(shared_memory_names(task))
             if self.shared_pages:
                 used = shared_pages(task)
                 self.processes[task]["shared_pages"] = None if used is None else {
@@ -238,7 +256,7 @@ class Tracer:
         if task not in self.tgid:
             process = _tgid_of(task)
             self.tgid[task] = process
-            if process == task:
+            if process == task and self._room():
                 self.processes.setdefault(task, _process(None, now))
             else:
                 self._thread_created(process, task, now)
@@ -325,6 +343,23 @@ def shared_pages(pid: int) -> dict[str, int] | None:
     return found
 
 
+def shared_memory_names(pid: int) -> set[str]:
+    """The names of the files of ``/dev/shm`` process ``pid`` has mapped (semaphores,
+    shared memory segments, multiprocessing's heap), removed or not."""
+    found = set()
+    try:
+        with open(f"/proc/{pid}/maps", "rb") as maps:
+            for line in maps:
+                start = line.find(b" /dev/shm/")
+                if start >= 0:
+                    name = line[start + 10:].rstrip(b"\n").removesuffix(b" (deleted)")
+                    if name and b"/" not in name:
+                        found.add(name.decode("utf-8", "surrogateescape"))
+    except OSError:
+        pass
+    return found
+
+
 def _tgid_of(task: int) -> int:
     try:
         with open(f"/proc/{task}/status", "rb") as file:
@@ -352,10 +387,12 @@ class TraceReceiver:
 
     A thread of its own reads as fast as records come (the kernel queues only a few
     datagrams per socket before a sender waits). Per process at most ``limit`` bytes
-    are kept; a process that sends more has its records marked incomplete.
+    are kept; a process that sends more has its records marked incomplete. For the whole
+    session at most ``total_limit`` bytes are kept: past it the session is ``flooded``
+    (the supervisor stops it), and nothing more is kept.
     """
 
-    def __init__(self, path: str, limit: int) -> None:
+    def __init__(self, path: str, limit: int, total_limit: int) -> None:
         self.socket = _socket.socket(_socket.AF_UNIX, _socket.SOCK_DGRAM)
         self.socket.setsockopt(_socket.SOL_SOCKET, _socket.SO_PASSCRED, 1)
         try:
@@ -366,6 +403,9 @@ class TraceReceiver:
         os.chmod(path, 0o777)
         self.path = path
         self.limit = limit
+        self.total_limit = total_limit
+        self.total = 0
+        self.flooded = False
         self.records: dict[int, list[str]] = {}
         self.sizes: dict[int, int] = {}
         self.incomplete: set[int] = set()
@@ -389,10 +429,16 @@ class TraceReceiver:
                 continue
             if sender == os.getpid() and self.stopping:
                 return  # close()'s wake-up call: every record sent before it has been read
+            if self.flooded:
+                continue
             size = self.sizes.get(sender, 0) + len(data)
             self.sizes[sender] = size
             if size > self.limit:
                 self.incomplete.add(sender)
+                continue
+            self.total += len(data)
+            if self.total > self.total_limit or len(self.sizes) > TASKS_LIMIT:
+                self.flooded = True
                 continue
             self.records.setdefault(sender, []).append(data.decode("utf-8", "replace"))
             if self.refused_start is None and b'"ev":"start_while_importing"' in data:

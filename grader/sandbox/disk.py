@@ -1,0 +1,130 @@
+"""The disk a session may use, and what it leaves behind.
+
+A session folder gets a budget of :data:`DISK_BYTES` bytes and :data:`DISK_FILES` files
+and folders, in every mode:
+
+- where the grader may mount (root), the folder *is* a tmpfs of that size and that many
+  inodes: the kernel refuses the write past it (``ENOSPC``), and unmounting frees it all
+  at once, however deep the tree the submission made;
+- elsewhere, ``RLIMIT_FSIZE`` bounds each file and the supervisor measures the folder
+  while a call runs (``boot/_grade_supervisor.py``, ``_DiskWatch``).
+
+Past the budget the supervisor stops the session and the check says the code wrote too
+much. Under bubblewrap the sandbox's ``/tmp`` and ``/dev/shm`` are tmpfs of their own with
+the same size; elsewhere ``/dev/shm`` is the machine's, bounded by the session's memory
+cgroup (its pages are charged to it), and :func:`remove_shared_memory` removes whatever
+the session left there.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+from pathlib import Path
+
+DISK_BYTES = 256 * 1024**2
+DISK_FILES = 10_000
+SHARED_MEMORY = Path("/dev/shm")
+MNT_DETACH = 2
+
+
+@functools.cache
+def tmpfs_reason() -> str:
+    """'' when session folders can be tmpfs mounts here (once per grader process)."""
+    if os.geteuid() != 0:
+        return "the grader is not root: the supervisor measures the session folder instead"
+    probe = Path(tempfile.mkdtemp(prefix="grade-probe-"))
+    try:
+        if _mount_tmpfs(probe) != 0:
+            return (f"mounting a tmpfs was refused ({os.strerror(ctypes.get_errno())}): the supervisor measures "
+                    "the session folder instead")
+        _libc().umount2(str(probe).encode(), MNT_DETACH)
+        return ""
+    finally:
+        probe.rmdir()
+
+
+def make_folder(tmpfs: bool) -> tuple[Path, bool]:
+    """A new session folder, and whether it is a tmpfs of its own (if ``tmpfs``: see
+    :func:`tmpfs_reason`)."""
+    folder = Path(tempfile.mkdtemp(prefix="grade-"))
+    if not tmpfs:
+        return folder, False
+    if _mount_tmpfs(folder) != 0:
+        error = ctypes.get_errno()
+        folder.rmdir()
+        raise OSError(error, f"the session folder could not be mounted: {os.strerror(error)}")
+    return folder, True
+
+
+def remove_folder(folder: Path, mounted: bool) -> None:
+    """Remove a session folder and all in it (unmounting it first if it is a tmpfs)."""
+    if mounted and _libc().umount2(str(folder).encode(), MNT_DETACH) == 0:
+        try:
+            folder.rmdir()
+            return
+        except OSError:
+            pass
+    remove_tree(folder)
+
+
+def remove_tree(folder: Path) -> None:
+    """Remove ``folder`` and whatever the submission left in it, links never followed.
+    ``shutil.rmtree`` recurses once per level: a tree thousands of folders deep (deeper
+    than a path can name) is left to ``rm``, which walks any depth."""
+    try:
+        shutil.rmtree(folder, ignore_errors=True)
+    except RecursionError:
+        pass
+    if os.path.lexists(folder):
+        subprocess.run(["rm", "-rf", "--one-file-system", "--", str(folder)], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, timeout=60)
+
+
+def remove_shared_memory(uid: int | None, names: list[str]) -> int:
+    """Remove what a session left in the machine's ``/dev/shm``: every entry owned by its
+    user of its own (``uid``), and the ``names`` its processes had mapped, if they belong
+    to the grader's user (where the session ran as it); how many were removed. Links are
+    never followed."""
+    owners: dict[str, int] = {}
+    if uid is not None:
+        try:
+            owners = dict.fromkeys(os.listdir(SHARED_MEMORY), uid)
+        except OSError:
+            pass
+    for name in names:
+        if name and "/" not in name and name not in (".", ".."):
+            owners.setdefault(name, os.geteuid())
+    removed = 0
+    for name, owner in sorted(owners.items()):
+        path = SHARED_MEMORY / name
+        try:
+            info = os.lstat(path)
+            if info.st_uid != owner:
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                remove_tree(path)
+            else:
+                path.unlink()
+        except OSError:
+            continue
+        removed += 1
+    return removed
+
+
+def _mount_tmpfs(folder: Path) -> int:
+    options = f"size={DISK_BYTES},nr_inodes={DISK_FILES},mode=0700"
+    return _libc().mount(b"tmpfs", str(folder).encode(), b"tmpfs", 0, options.encode())
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+    libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+    return libc

@@ -1,0 +1,27 @@
+# expect: failed — collect() sends a UDP datagram to a listener on the grading machine (127.0.0.1, a port tests/test_containment.py writes in) and to 8.8.8.8, then returns the right answer; no socket but AF_UNIX may be opened (the seccomp filter: "Address family not supported"), and the error is not caught
+import multiprocessing as mp
+import socket
+
+MARKER = "000000000"  # tests/test_containment.py writes a unique one
+PORT = 9  # tests/test_containment.py writes the port of its listener
+
+
+def job(q, index, n):
+    q.put((index, sum(i + i**2 + i**3 for i in range(n))))
+
+
+def collect(ns):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.sendto(f"udp {MARKER}".encode(), ("127.0.0.1", PORT))
+        sock.sendto(f"udp {MARKER}".encode(), ("8.8.8.8", 53))
+    q = mp.Queue()
+    procs = [mp.Process(target=job, args=(q, index, n)) for index, n in enumerate(ns)]
+    for p in procs:
+        p.start()
+    results = [None] * len(ns)
+    for _ in procs:
+        index, value = q.get()
+        results[index] = value
+    for p in procs:
+        p.join()
+    return results
