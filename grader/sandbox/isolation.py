@@ -73,10 +73,11 @@ INSTALL_LANDLOCK = "it needs Linux 5.13 or later with Landlock enabled (6.12 or 
 # SharedMemory, the heap of Value and Array).
 LANDLOCK_WRITABLE = ("/dev/null",)
 BOOT_DIR = Path(__file__).parent / "boot"
-# What a root grader's supervisor keeps under bubblewrap: to trace and signal the
-# submission's processes, which run as another user, and to become that user in the
-# worker before its exec (which clears them all).
-SUPERVISOR_CAPABILITIES = ("CAP_KILL", "CAP_SYS_PTRACE", "CAP_SETUID", "CAP_SETGID")
+# What a root grader's supervisor keeps under bubblewrap: to trace, signal and read the
+# /proc files (owner-only: pagemap, syscall, fd) of the submission's processes, which run
+# as another user, and to become that user in the worker before its exec (which clears
+# them all).
+SUPERVISOR_CAPABILITIES = ("CAP_KILL", "CAP_SYS_PTRACE", "CAP_DAC_READ_SEARCH", "CAP_SETUID", "CAP_SETGID")
 LANDLOCK_UNLISTED = ("/dev/shm",)
 
 
