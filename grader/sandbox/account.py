@@ -10,11 +10,13 @@ to it before ``exec`` (``boot/_grade_supervisor.py``), with no supplementary gro
 change of user clears every capability, and ``no_new_privs`` (set by Landlock and the
 seccomp filter) keeps a set-user-id program from giving one back.
 
-The interpreter and the sandbox's boot files must then be readable by any user. Under
-bubblewrap they are (it shows their folders to the sandbox with mode 0755); elsewhere
-the grader checks once (:func:`reason_not_used`) and, where they are not (a Python
-installed under ``/root``), the submission runs as root with every capability dropped,
-as ``grade --version`` says.
+The interpreter and the sandbox's boot files must then be readable by that user. Under
+bubblewrap they are (it shows their folders to the sandbox with mode 0755); elsewhere,
+where a folder above them is closed to other users (a Python installed under
+``/root``), the worker shows them through a mount namespace of its own
+(``boot/_grade_reach.py``). The grader checks once that this works (:func:`decide`);
+where it does not (no mount namespace allowed), the submission runs as root with every
+capability dropped, as ``grade --version`` says.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import functools
 import os
 import secrets
 from pathlib import Path
+
+from grader.sandbox.boot import _grade_reach
 
 SANDBOX_UIDS = range(1_900_000_000, 1_900_000_000 + 2**24)
 PROBE_UID = SANDBOX_UIDS.start
@@ -34,19 +38,25 @@ def new_uid() -> int:
 
 
 @functools.cache
-def reason_not_used(bwrap: bool, python: str, boot_dir: Path) -> str:
-    """'' when sessions run as a user of their own here, else why not (once per grader
-    process): the grader is not root, or a user other than root cannot read the Python
-    installation or the boot files (checked by a child that becomes such a user)."""
+def decide(bwrap: bool, python: str, boot_dir: Path) -> tuple[str, tuple[str, ...]]:
+    """Whether sessions run as a user of their own here, once per grader process: ('',
+    folders to show it through a mount namespace, see ``boot/_grade_reach.py``) when they
+    do, else (why not, ()). A child that becomes such a user checks that it can read the
+    Python installation and the boot files."""
     if os.geteuid() != 0:
-        return "the grader is not root: the submission runs as the grader's user"
+        return "the grader is not root: the submission runs as the grader's user", ()
     if bwrap:
-        return ""
+        return "", ()  # bubblewrap shows the folders above with mode 0755
+    prefix = os.path.dirname(os.path.dirname(python))
+    reach = tuple(path for path in dict.fromkeys([prefix, str(boot_dir)]) if _grade_reach.closed_above(path))
     needed = [python, os.path.dirname(os.__file__), *map(str, sorted(boot_dir.glob("_grade_*.py")))]
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
+            if reach:
+                code = 3
+                _grade_reach.reach(list(reach))
             os.setgroups([])
             os.setresgid(PROBE_UID, PROBE_UID, PROBE_UID)
             os.setresuid(PROBE_UID, PROBE_UID, PROBE_UID)
@@ -54,13 +64,14 @@ def reason_not_used(bwrap: bool, python: str, boot_dir: Path) -> str:
         finally:
             os._exit(code)
     code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-    if code == 2:
-        return (f"users other than root cannot read the Python installation ({os.path.dirname(python)}) or the "
-                "grader's files: the submission runs as root without capabilities; install Python and grade where "
-                "every user can read them (e.g. /usr/local), or install bubblewrap")
-    if code != 0:
-        return "the grader may not change its user here (no CAP_SETUID): the submission runs as root"
-    return ""
+    if code == 0:
+        return "", reach
+    if code in (2, 3):
+        return (f"users other than root cannot read the Python installation ({prefix}) or the grader's files"
+                + (", and no mount namespace may show them" if code == 3 else "")
+                + ": the submission runs as root without capabilities; install Python and grade where every "
+                "user can read them (e.g. /usr/local), or install bubblewrap"), ()
+    return "the grader may not change its user here (no CAP_SETUID): the submission runs as root", ()
 
 
 def hand_over(folder: Path, uid: int, writable: list[Path], files: list[Path]) -> None:

@@ -93,6 +93,7 @@ class Isolation:
     user_reason: str = ""  # why the submission does not run as a user of its own ('' when it does)
     seccomp_reason: str = ""  # why the seccomp filter is not applied ('' when it is)
     tmpfs_reason: str = ""  # why session folders are not tmpfs mounts of their own ('' when they are)
+    reach: tuple[str, ...] = ()  # folders the user of its own is shown through a mount namespace
 
     @property
     def own_user(self) -> bool:
@@ -181,7 +182,8 @@ class Isolation:
             f"no cgroup to kill by ({cgroups_reason()}): every traced process killed with the supervisor "
             "(PTRACE_O_EXITKILL), untraced ones refused by seccomp"))
         lines.append("  user: " + ("a user id of its own per session, no capabilities" if self.own_user else
-                                   self.user_reason))
+                                   self.user_reason)
+                     + (f" ({', '.join(self.reach)} shown to it through a mount namespace)" if self.reach else ""))
         lines.append("  seccomp: " + (f"up: refuses {_grade_seccomp.WORDS}" if self.seccomp else
                                       f"not used: {self.seccomp_reason}"))
         budget = f"{disk.DISK_BYTES // 1024**2} MiB and {disk.DISK_FILES:,} files"
@@ -233,9 +235,9 @@ def isolation() -> Isolation:
     bwrap, reason = _find_bwrap(mode)
     landlock, landlock_reason = _find_landlock(mode)
     seccomp_up, seccomp_reason = _grade_seccomp.supported()
-    return Isolation(bwrap, reason, cgroups(), landlock, landlock_reason, mode, _find_ptrace(),
-                     account.reason_not_used(bool(bwrap), os.path.realpath(sys.executable), BOOT_DIR),
-                     "" if seccomp_up else seccomp_reason, disk.tmpfs_reason())
+    user_reason, reach = account.decide(bool(bwrap), os.path.realpath(sys.executable), BOOT_DIR)
+    return Isolation(bwrap, reason, cgroups(), landlock, landlock_reason, mode, _find_ptrace(), user_reason,
+                     "" if seccomp_up else seccomp_reason, disk.tmpfs_reason(), reach)
 
 
 def landlock_rules(folder: Path, boot_dir: Path, iso: Isolation) -> dict | None:

@@ -271,6 +271,7 @@ class RunningSession:
             "startup_timeout": max(10.0, spec.timeout_s),
             "limits": spec.limits.rlimits(cpu_s, MAX_PROCESSES if self.uid is not None else nproc_limit()),
             "uid": self.uid,
+            "reach": list(iso.reach) if self.uid is not None else [],
             "seccomp": iso.seccomp,
             "disk": {"bytes": disk.DISK_BYTES, "files": disk.DISK_FILES, "tmpfs": self.mounted},
             # names in /dev/shm to remove afterwards: where it is neither private (bubblewrap)

@@ -218,6 +218,10 @@ def _start_worker(request: dict) -> dict:
             for fd in (control_write, go_read):
                 os.set_inheritable(fd, True)
             env = dict(request["env"], GRADE_CONTROL_FDS=f"{control_write},{go_read}")
+            if request.get("reach"):  # folders closed to other users, shown to the worker's user
+                import _grade_reach
+
+                _grade_reach.reach(request["reach"])
             if uid is not None:  # a user of the session's own: every capability goes with root
                 os.setgroups([])
                 os.setresgid(uid, uid, uid)
