@@ -170,7 +170,9 @@ def _combined(spec: SessionSpec, outcomes: dict[str, CallOutcome], parts: tuple[
         oom_kills=sum(part.oom_kills for part in parts),
         # pids of different sessions (PID namespaces) may coincide: one entry per process cut short
         incomplete=[pid for part in parts for pid in part.incomplete],
-        unobserved=_joined(part.unobserved for part in parts))
+        unobserved=_joined(part.unobserved for part in parts),
+        disk_full=any(part.disk_full for part in parts), flooded=any(part.flooded for part in parts),
+        left_at_exit=[leak for part in parts for leak in part.left_at_exit])
 
 
 def _joined(reasons: Iterable[str]) -> str:

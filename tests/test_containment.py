@@ -14,11 +14,12 @@ attack silently caught would pass), graded as exercise-3. After ``grade`` return
     fork server's socket, ``$TMPDIR/grade-*/work/pymp-*/listener-*``, past the 108 bytes
     a unix socket's path may have: every forkserver session then fails to start);
 (c) nothing is left in ``/dev/shm``: ``grade`` runs in a mount namespace of its own
-    whose ``/dev/shm`` is a new tmpfs (where the test may make one: root), so every name
-    there is this run's, and any still there 1 s after ``grade`` returned is left behind
-    (other tests, and other graders on the machine, leave theirs in the machine's; the
-    walls are the same: the grader cannot tell the two apart); elsewhere, the names of
-    the machine's ``/dev/shm`` that carry the marker;
+    whose ``/dev/shm`` is a new, empty tmpfs (where the test may make one: as root), so
+    every name there is this run's, and any still there 1 s after ``grade`` returned is
+    left behind (the machine's ``/dev/shm`` holds what other tests and graders make, and
+    leave, at the same time: no test could tell those from this run's ``sem.mp-*``; the
+    grader does the same on either tmpfs). Elsewhere, only the names of the machine's
+    ``/dev/shm`` that carry the run's marker (the names the submission chose) count;
 (d) no socket but ``AF_UNIX`` could be used: the test's UDP, TCP and unix listeners
     (their address written into the submission) receive nothing;
 (e) the grader answered within the exercise's timeout + 5 s;
@@ -119,6 +120,7 @@ CASES: dict[str, Case] = {
     "udp_to_host": Case("Address family not supported", listener="udp", needs=_no_seccomp),
     "tcp_to_host": Case("Address family not supported", listener="tcp", needs=_no_seccomp),
     "netlink": Case("Address family not supported", needs=_no_seccomp),
+    # Bubblewrap does not show the path; a user of its own may not search the 0700 folder.
     "host_unix_socket": Case(lambda walls: "No such file or directory" if walls.bwrap else "Permission denied",
                              listener="unix", needs=_unix_refused),
     # The leaked segment is named before the call's own outcome (under bubblewrap, whose
@@ -308,8 +310,11 @@ def unmount_below(folder: Path) -> list[str]:
 @pytest.fixture
 def fresh_tmpdir() -> Iterator[Path]:
     """A new, empty folder for grade's TMPDIR (see (b) in the module's docstring), removed
-    afterwards with whatever was left in it (a tmpfs left mounted, a tree too deep for rmtree)."""
+    afterwards with whatever was left in it (a tmpfs left mounted, a tree too deep for rmtree).
+    Open to every user, as /tmp is (mkdtemp makes it 0700): the session's user of its own
+    must reach its session folder through it."""
     folder = Path(tempfile.mkdtemp(prefix="containment-"))
+    folder.chmod(0o755)
     yield folder
     unmount_below(folder)
     shutil.rmtree(folder, ignore_errors=True)

@@ -29,7 +29,8 @@ def result(spec: SessionSpec, outcomes: dict[str, CallOutcome], **fields: object
 def broken(spec: SessionSpec, outcomes: dict[str, CallOutcome], tag: str) -> SessionResult:
     """A result with every field away from its default, each naming ``tag``."""
     return result(spec, outcomes, error=f"error {tag}", tampering=[f"forged {tag}"], oom_kills=1,
-                  incomplete=[7], unobserved=f"ptrace refused {tag}")
+                  incomplete=[7], unobserved=f"ptrace refused {tag}", disk_full=True, flooded=True,
+                  left_at_exit=[{"pid": 8, "cmdline": f"sleep {tag}"}])
 
 
 def split(held: SessionResult, timed: SessionResult) -> _Split:
@@ -68,6 +69,7 @@ def test_one_broken_part_makes_the_whole_broken(name: str, combined: SessionResu
         assert getattr(combined, field.name) not in ("", [], 0, None), field.name
     assert combined.unobserved.startswith("ptrace refused")
     assert len(combined.tampering) == 1 and combined.oom_kills == 1 and combined.incomplete == [7]
+    assert combined.disk_full and combined.flooded and len(combined.left_at_exit) == 1
     assert combined["second"].status == "returned"
 
 

@@ -28,7 +28,8 @@ from typing import Any, Literal, Protocol
 
 from grader.sandbox import account, disk
 from grader.sandbox.cgroups import MAX_PROCESSES, SessionCgroup
-from grader.sandbox.isolation import isolation, landlock_rules, nproc_limit, wrap
+from grader.sandbox.boot import _grade_reach
+from grader.sandbox.isolation import Isolation, isolation, landlock_rules, nproc_limit, wrap
 from grader.sandbox.records import Outcome, decode_outcome
 from grader.sandbox.trace import RECORDS_LIMIT, TRACE_LIMIT, Observed, SeenProcess, Trace, read_events
 from grader.sandbox.untrusted import SessionFolder, Tampered
@@ -271,7 +272,7 @@ class RunningSession:
             "startup_timeout": max(10.0, spec.timeout_s),
             "limits": spec.limits.rlimits(cpu_s, MAX_PROCESSES if self.uid is not None else nproc_limit()),
             "uid": self.uid,
-            "reach": list(iso.reach) if self.uid is not None else [],
+            "reach": self._reach(iso),
             "seccomp": iso.seccomp,
             "disk": {"bytes": disk.DISK_BYTES, "files": disk.DISK_FILES, "tmpfs": self.mounted},
             # names in /dev/shm to remove afterwards: where it is neither private (bubblewrap)
@@ -304,6 +305,15 @@ class RunningSession:
             os.close(key_read)
             if cgroup_fd is not None:
                 os.close(cgroup_fd)
+
+    def _reach(self, iso: Isolation) -> list[str]:
+        """The folders the submission's user of its own is shown through a mount
+        namespace (``boot/_grade_reach.py``): the installation's where needed, and the
+        session folder where a folder above it is closed to other users (a TMPDIR of
+        mode 0700). Bubblewrap needs none: it shows the folders above with mode 0755."""
+        if self.uid is None or iso.bwrap:
+            return []
+        return [*iso.reach, *([str(self.folder)] if _grade_reach.closed_above(str(self.folder.parent)) else [])]
 
     def _prepare_supervisor(self) -> None:
         """In the supervisor's process, before exec: its cgroup, and death with the grader

@@ -17,10 +17,11 @@ def _fake_joins(children):
     sock.connect(os.path.join(os.environ["GRADE_SANDBOX_DIR"], "trace.sock"))
     pid, sent, index = os.getpid(), 0, 0
     while sent < FLOOD_BYTES:
-        lines = []
-        while sum(map(len, lines)) < DATAGRAM_BYTES - 200:
-            child = children[index % len(children)] if children else None
-            lines.append(f'{{"ev":"join","pid":{pid},"t":{time.monotonic()!r},"child":{"null" if child is None else child}}}\n'.encode())
+        lines, size = [], 0
+        while size < DATAGRAM_BYTES - 200:
+            child = "null" if not children else children[index % len(children)]
+            lines.append(f'{{"ev":"join","pid":{pid},"t":{time.monotonic()!r},"child":{child}}}\n'.encode())
+            size += len(lines[-1])
             index += 1
         datagram = b"".join(lines)
         sock.send(datagram)  # an error raises: the attack is not silently dropped

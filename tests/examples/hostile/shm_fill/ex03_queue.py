@@ -4,7 +4,8 @@ import multiprocessing as mp
 import os
 from multiprocessing import resource_tracker, shared_memory
 
-MARKER = "000000000"  # tests/test_containment.py writes a unique one; every name below carries it (and the pid: a session's own)
+MARKER = "000000000"  # tests/test_containment.py writes a unique one
+# Every name below carries the marker, and the pid: a session's own (three sessions, one per start method).
 FILES, FILE_BYTES = 100, 3 * 1024**2  # 300 MiB, each file under the sandbox's 4 MiB limit per file
 SEMAPHORE = 1
 
@@ -18,7 +19,8 @@ def _leave_in_shm():
     segment.buf[:4] = b"left"
     resource_tracker.unregister(segment._name, "shared_memory")  # nobody cleans up after us
     segment.close()  # unmapped: no process has it mapped at its exit
-    semaphore = _multiprocessing.SemLock(SEMAPHORE, 1, 1, f"/{MARKER}_sem_{os.getpid()}", False)  # /dev/shm/sem.<MARKER>_sem_<pid>
+    # /dev/shm/sem.<MARKER>_sem_<pid>, never unlinked (unlink=False)
+    semaphore = _multiprocessing.SemLock(SEMAPHORE, 1, 1, f"/{MARKER}_sem_{os.getpid()}", False)
     del semaphore
     chunk = b"\xa5" * FILE_BYTES
     for index in range(FILES):  # a full /dev/shm (ENOSPC) raises: the attack is not silently dropped
