@@ -285,16 +285,17 @@ class RunningSession:
             "shared_pages": spec.shared_pages,
             "deadlock_settle_s": spec.deadlock_settle_s,
         }
-        cgroup_fd = self.cgroup.worker_fd()
-        request["cgroup_fd"] = cgroup_fd
-        (self.folder / "supervisor.marshal").write_bytes(marshal.dumps(request))
         self.budget_s = spec.timeout_s * len(spec.calls) + 10.0 * (len(spec.calls) + 1) + SUPERVISOR_GRACE_S
         command = [iso.python, "-I", "-S", "-c", SUPERVISOR_MAIN, str(self.folder)]
         self.key = secrets.token_bytes(32)  # signs the supervisor's report (see the supervisor)
-        key_read, key_write = os.pipe()  # the supervisor reads the key before anything else
-        os.write(key_write, self.key)
-        os.close(key_write)
+        cgroup_fd = self.cgroup.worker_fd()  # the worker joins the memory cgroup through it
+        key_read = -1
         try:
+            request["cgroup_fd"] = cgroup_fd
+            (self.folder / "supervisor.marshal").write_bytes(marshal.dumps(request))
+            key_read, key_write = os.pipe()  # the supervisor reads the key before anything else
+            os.write(key_write, self.key)
+            os.close(key_write)
             self.process = subprocess.Popen(
                 wrap(command, self.folder, BOOT_DIR, iso),
                 stdin=key_read, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -302,9 +303,9 @@ class RunningSession:
                 preexec_fn=self._prepare_supervisor, pass_fds=() if cgroup_fd is None else (cgroup_fd,),
             )
         finally:
-            os.close(key_read)
-            if cgroup_fd is not None:
-                os.close(cgroup_fd)
+            for fd in (key_read, cgroup_fd):
+                if fd is not None and fd >= 0:
+                    os.close(fd)
 
     def _reach(self, iso: Isolation) -> list[str]:
         """The folders the submission's user of its own is shown through a mount
