@@ -9,7 +9,8 @@ attack silently caught would pass), graded as exercise-3. After ``grade`` return
     (conftest.py), so an escapee is re-parented to it and shows among its descendants;
     for the chains, no process anywhere whose command line or environment carries the
     run's marker (the chain's last link is ``sleep 3601.<marker>``);
-(b) nothing is left in the temporary folder (``TMPDIR`` a fresh folder of the test:
+(b) nothing is left in the temporary folder (and (b') nothing carrying the run's marker
+    in the machine's ``/tmp`` and ``/var/tmp``) (``TMPDIR`` a fresh folder of the test:
     made next to the machine's, not under ``tmp_path``, whose long path would push the
     fork server's socket, ``$TMPDIR/grade-*/work/pymp-*/listener-*``, past the 108 bytes
     a unix socket's path may have: every forkserver session then fails to start);
@@ -131,7 +132,14 @@ CASES: dict[str, Case] = {
     "deep_tree": Case(may_pass=True),  # making folders is no error: only the cleanup and the time count
     "deep_value": Case("Expected: collect("),
     "join_flood": Case(may_pass=True),  # records only explain: only the time and a sane verdict count
+    # Writing temporary files is no error; what counts is that none is left in the machine's
+    # /tmp or /var/tmp ((b'), for every case). Landlock refuses the writes; bubblewrap's /tmp
+    # is its own and /var/tmp read-only; the process sandbox lets a user of its own write,
+    # and the grader removes all it owns (as the grader's own user, nothing would tell them apart).
+    "host_tmp_files": Case(may_pass=True, needs=lambda walls: "" if walls.bwrap or walls.landlock or walls.own_user
+                           else f"the submission runs as the grader's user here ({walls.user_reason})"),
 }
+SHARED_FOLDERS = (Path("/tmp"), Path("/var/tmp"))  # where any user may make files
 
 
 def timeout_s() -> float:
@@ -365,6 +373,11 @@ def test_attack_is_contained(case: str, mode: str, tmp_path: Path, fresh_tmpdir:
         leftovers = sorted(entry.name for entry in tmpdir.iterdir())
         if leftovers:
             problems.append(f"(b) left in TMPDIR: {leftovers[:10]} (mounts: {unmount_below(tmpdir)})")
+        # (b') nothing of the run's in the machine's /tmp or /var/tmp
+        littered = sorted(str(folder / name) for folder in SHARED_FOLDERS for name in os.listdir(folder)
+                          if marker in name)
+        if littered:
+            problems.append(f"(b') left in the machine's temporary folders: {littered[:5]}")
         # (c) nothing in /dev/shm
         shm = host_shm_left(shm_before, marker)
         if shm:
@@ -404,10 +417,10 @@ def test_attack_is_contained(case: str, mode: str, tmp_path: Path, fresh_tmpdir:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
-        for name in os.listdir(SHM):  # only the names this run's submission chose
-            if marker in name:
-                try:
-                    (SHM / name).unlink()
-                except OSError:
-                    pass
+        for folder in (SHM, *SHARED_FOLDERS):  # only the names this run's submission chose
+            for name in os.listdir(folder):
+                if marker in name:
+                    shutil.rmtree(folder / name, ignore_errors=True)
+                    if (folder / name).exists():
+                        (folder / name).unlink()
     assert not problems, f"{case} under GRADE_ISOLATION={mode}:\n" + "\n".join(problems)

@@ -12,8 +12,9 @@ and folders, in every mode:
 Past the budget the supervisor stops the session and the check says the code wrote too
 much. Under bubblewrap the sandbox's ``/tmp`` and ``/dev/shm`` are tmpfs of their own with
 the same size; elsewhere ``/dev/shm`` is the machine's, bounded by the session's memory
-cgroup (its pages are charged to it), and :func:`remove_shared_memory` removes whatever
-the session left there.
+cgroup (its pages are charged to it), and :func:`remove_left_behind` removes whatever
+the session left there (and, with a user of its own, in ``/tmp`` and ``/var/tmp``:
+without Landlock or bubblewrap it may write there).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 DISK_BYTES = 256 * 1024**2
 DISK_FILES = 10_000
 SHARED_MEMORY = Path("/dev/shm")
+SHARED_FOLDERS = (SHARED_MEMORY, Path("/tmp"), Path("/var/tmp"))  # where every user may make files
 MNT_DETACH = 2
 
 
@@ -86,23 +88,24 @@ def remove_tree(folder: Path) -> None:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, timeout=60)
 
 
-def remove_shared_memory(uid: int | None, names: list[str]) -> int:
-    """Remove what a session left in the machine's ``/dev/shm``: every entry owned by its
-    user of its own (``uid``), and the ``names`` its processes had mapped, if they belong
-    to the grader's user (where the session ran as it); how many were removed. Links are
-    never followed."""
-    owners: dict[str, int] = {}
+def remove_left_behind(uid: int | None, names: list[str]) -> int:
+    """Remove what a session left outside its folder; how many entries were removed.
+    With a user of its own (``uid``), which owned nothing before the session: every entry
+    it owns in the folders every user may write in (:data:`SHARED_FOLDERS`: ``/dev/shm``,
+    ``/tmp``, ``/var/tmp``). Run as the grader's user: the ``names`` of ``/dev/shm`` its
+    processes had mapped, if the grader's user owns them. Links are never followed."""
+    owners: dict[Path, int] = {}
     if uid is not None:
-        try:
-            owners = dict.fromkeys(os.listdir(SHARED_MEMORY), uid)
-        except OSError:
-            pass
+        for folder in dict.fromkeys([*SHARED_FOLDERS, Path(tempfile.gettempdir())]):
+            try:
+                owners.update(dict.fromkeys((folder / name for name in os.listdir(folder)), uid))
+            except OSError:
+                continue
     for name in names:
         if name and "/" not in name and name not in (".", ".."):
-            owners.setdefault(name, os.geteuid())
+            owners.setdefault(SHARED_MEMORY / name, os.geteuid())
     removed = 0
-    for name, owner in sorted(owners.items()):
-        path = SHARED_MEMORY / name
+    for path, owner in sorted(owners.items()):
         try:
             info = os.lstat(path)
             if info.st_uid != owner:

@@ -357,7 +357,7 @@ class RunningSession:
         if self.cgroup is not None:
             self.cgroup.kill_all()
             self.cgroup.remove()
-        disk.remove_shared_memory(self.uid if not self.iso.bwrap else None, self.shared_memory)
+        disk.remove_left_behind(self.uid if not self.iso.bwrap else None, self.shared_memory)
         disk.remove_folder(self.folder, self.mounted)
 
     def _read(self, report: dict) -> SessionResult:
