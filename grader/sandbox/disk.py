@@ -26,6 +26,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 DISK_BYTES = 256 * 1024**2
@@ -33,6 +34,7 @@ DISK_FILES = 10_000
 SHARED_MEMORY = Path("/dev/shm")
 SHARED_FOLDERS = (SHARED_MEMORY, Path("/tmp"), Path("/var/tmp"))  # where every user may make files
 MNT_DETACH = 2
+STALE_FOLDER_S = 3600.0
 
 
 @functools.cache
@@ -54,6 +56,7 @@ def tmpfs_reason() -> str:
 def make_folder(tmpfs: bool) -> tuple[Path, bool]:
     """A new session folder, and whether it is a tmpfs of its own (if ``tmpfs``: see
     :func:`tmpfs_reason`)."""
+    _remove_stale_folders()
     folder = Path(tempfile.mkdtemp(prefix="grade-"))
     if not tmpfs:
         return folder, False
@@ -118,6 +121,22 @@ def remove_left_behind(uid: int | None, names: list[str]) -> int:
             continue
         removed += 1
     return removed
+
+
+@functools.cache
+def _remove_stale_folders() -> None:
+    """Remove the session folders a grader killed before it could clean up left behind
+    (mounted or not), once per grader process: this user's, untouched for STALE_FOLDER_S
+    (no session lasts that long)."""
+    for folder in Path(tempfile.gettempdir()).glob("grade-*"):
+        try:
+            info = folder.lstat()
+            if (not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid()
+                    or info.st_mtime > time.time() - STALE_FOLDER_S):
+                continue
+        except OSError:
+            continue
+        remove_folder(folder, os.path.ismount(folder))
 
 
 def _mount_tmpfs(folder: Path) -> int:
