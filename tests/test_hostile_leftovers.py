@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
 
-from grader.sandbox.records import VALUE_DEPTH, decode_outcome
 from grader.sandbox.disk import remove_tree
+from grader.sandbox.records import VALUE_DEPTH, decode_outcome
 from grader.sandbox.untrusted import Tampered
 
 
@@ -46,3 +47,31 @@ def test_a_tree_deeper_than_a_path_can_name_is_removed(tmp_path: Path) -> None:
     remove_tree(root)
     assert not root.exists()
     assert (tmp_path / "kept").read_text() == "not the submission's to remove"
+
+
+def test_session_folders_a_killed_grader_left_are_removed_once_stale(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A grader killed mid-session leaves its folder (a tmpfs, for a root grader, still
+    mounted): the next grader removes those untouched for an hour, never a fresh one."""
+    import tempfile
+
+    from grader.sandbox import disk
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    stale, fresh, other = tmp_path / "grade-stale", tmp_path / "grade-fresh", tmp_path / "not-a-session"
+    for folder in (stale, fresh, other):
+        (folder / "work").mkdir(parents=True)
+    if disk.tmpfs_reason() == "":
+        assert disk._mount_tmpfs(stale) == 0
+        (stale / "work").mkdir()
+    old = time.time() - 2 * disk.STALE_FOLDER_S
+    for folder in (stale, other):
+        os.utime(folder, (old, old))
+    disk._remove_stale_folders.cache_clear()
+    try:
+        folder, mounted = disk.make_folder(False)
+        disk.remove_folder(folder, mounted)
+    finally:
+        disk._remove_stale_folders.cache_clear()
+    assert not stale.exists() and not os.path.ismount(stale)
+    assert fresh.exists() and other.exists()

@@ -57,6 +57,7 @@ TRACER = None  # the ptrace tracer of the session (_grade_tracer); None where pt
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 PR_CAPBSET_DROP = 24
+PR_SET_NO_NEW_PRIVS = 38
 MESSAGE_BYTES = 4096
 STACK_DUMP_WAIT_S = 0.3
 LEAK_GRACE_S = 0.3
@@ -228,6 +229,7 @@ def _start_worker(request: dict) -> dict:
                 os.setresuid(uid, uid, uid)
             elif os.geteuid() == 0:
                 _drop_capabilities(libc)
+            libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # no set-user-id program gives anything back
             os.chdir(request["cwd"])
             if landlock is not None:  # for the worker and all it starts; the supervisor stays free
                 try:
