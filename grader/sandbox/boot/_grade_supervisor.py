@@ -235,18 +235,16 @@ def _start_worker(request: dict) -> dict:
                 try:
                     landlock.restrict(**request["landlock"])
                 except OSError as error:
-                    os.write(2, f"grade: the sandbox could not apply Landlock: {error}\n".encode())
-                    raise
+                    raise OSError(error.errno, f"Landlock could not be applied: {error}") from error
             if seccomp is not None:
                 try:
                     seccomp.install()
                 except OSError as error:
-                    os.write(2, f"grade: the sandbox could not apply its seccomp filter: {error}\n".encode())
-                    raise
+                    raise OSError(error.errno, f"the seccomp filter could not be applied: {error}") from error
             os.read(release_read, 1)  # traced from here on (or the tracer gave up)
             os.execve(request["python"], [request["python"], "-S", request["worker"]], env)
-        except BaseException as error:  # on the supervisor's stderr, which the grader shows
-            os.write(2, f"grade: the sandbox's worker could not start: {error!r}\n".encode())
+        except BaseException as error:  # on stderr (the session's, once redirected): shown with the call
+            os.write(2, f"grade: the sandbox's worker could not start: {error}\n".encode())
         finally:
             os._exit(127)
     os.close(control_write)
