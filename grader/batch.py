@@ -44,6 +44,7 @@ from grader.gradebook import (GRADED, NOT_GRADED, ClassInfo, ExerciseColumn, Stu
                               record_path, save_class, save_record, write_csv)
 from grader.i18n import resolve_language
 from grader.manifest import START_METHODS, Course, ManifestError, load_course
+from grader.sandbox import disk
 from grader.sandbox.isolation import isolation
 from grader.submissions import Collected, DuplicateStudents, Entry, collect, entries
 
@@ -189,6 +190,7 @@ def _measure_timeouts(course: Course) -> None:
 @dataclass
 class _Worker:
     process: subprocess.Popen
+    tmp: Path  # its TMPDIR, where its sessions' folders are: removed (mounts and all) once it has ended
     jobs_done: int = 0
     student: str | None = None  # the one it is grading
     since: float = 0.0
@@ -211,14 +213,17 @@ class _Pool:
 
     def _start(self) -> _Worker:
         log = (self.logs / f"worker-{len(self.workers) + 1}.log").open("ab")
+        tmp = self.scratch / f"tmp-{len(self.workers) + 1}"
+        tmp.mkdir()
+        tmp.chmod(0o755)  # the sessions' own users go through it (the scratch folder above is 0700: shown to them)
         # Run in the folder holding this grader package: `python -m` imports from the
         # working folder first, which must never be one a student's files could be in.
         process = subprocess.Popen(
             [sys.executable, "-m", "grader.batch", "--worker", "--course", str(self.options.course_root)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, start_new_session=True,
-            cwd=Path(__file__).resolve().parents[1], env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            cwd=Path(__file__).resolve().parents[1], env={**os.environ, "PYTHONUNBUFFERED": "1", "TMPDIR": str(tmp)})
         log.close()
-        worker = _Worker(process)
+        worker = _Worker(process, tmp)
         self.workers.append(worker)
         self.selector.register(process.stdout, selectors.EVENT_READ, worker)
         return worker
@@ -327,6 +332,7 @@ class _Pool:
             except subprocess.TimeoutExpired:
                 continue
         worker.process.stdout.close()
+        disk.remove_below(worker.tmp)  # a worker stopped mid-session left its session folder (a tmpfs, as root)
 
     def stop(self) -> None:
         """Ctrl-C: every worker stops its student's sandboxes (nothing half-written stays)."""

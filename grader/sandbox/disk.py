@@ -78,6 +78,19 @@ def remove_folder(folder: Path, mounted: bool) -> None:
     remove_tree(folder)
 
 
+def remove_below(folder: Path) -> None:
+    """Remove ``folder`` with every session folder in it, unmounting those that are
+    tmpfs (a grader killed before it could: see ``grade batch``'s workers)."""
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as mountinfo:
+            points = [line.split()[4].replace("\\040", " ") for line in mountinfo if len(line.split()) > 4]
+    except OSError:
+        points = []
+    for point in sorted((p for p in points if p.startswith(f"{folder}/")), key=len, reverse=True):
+        _libc().umount2(point.encode(), MNT_DETACH)
+    remove_tree(folder)
+
+
 def remove_tree(folder: Path) -> None:
     """Remove ``folder`` and whatever the submission left in it, links never followed.
     ``shutil.rmtree`` recurses once per level: a tree thousands of folders deep (deeper
