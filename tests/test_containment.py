@@ -33,7 +33,6 @@ Every property is checked and all that fail are reported together.
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import json
 import os
@@ -55,13 +54,13 @@ import pytest
 
 from conftest import ROOT, TEST_LANGUAGE, descendants
 from grader.manifest import load_course
+from grader.sandbox import disk
 from grader.timeouts import Timeouts
 
 HOSTILE = ROOT / "tests" / "examples" / "hostile"
 MODES = ("bubblewrap", "landlock", "process")
 SHM = Path("/dev/shm")
 SHM_SETTLE_S = 1.0  # a new name of /dev/shm still there this long after grade returned is left behind
-MNT_DETACH = 2
 
 
 @dataclass(frozen=True)
@@ -302,19 +301,6 @@ def abridged(names: list[str], marker: str) -> str:
     return ", ".join(f"{key} (x{count})" if count > 1 else key for key, count in sorted(groups.items()))
 
 
-def unmount_below(folder: Path) -> list[str]:
-    """Detach every mount below ``folder`` (a session folder's tmpfs left mounted); their paths."""
-    mounts = []
-    for line in Path("/proc/self/mountinfo").read_text().splitlines():
-        point = line.split()[4].replace("\\040", " ")
-        if point.startswith(str(folder) + "/"):
-            mounts.append(point)
-    libc = ctypes.CDLL(None, use_errno=True)
-    for point in sorted(mounts, key=len, reverse=True):
-        libc.umount2(point.encode(), MNT_DETACH)
-    return mounts
-
-
 @pytest.fixture
 def fresh_tmpdir() -> Iterator[Path]:
     """A new, empty folder for grade's TMPDIR (see (b) in the module's docstring), removed
@@ -324,10 +310,7 @@ def fresh_tmpdir() -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(prefix="containment-"))
     folder.chmod(0o755)
     yield folder
-    unmount_below(folder)
-    shutil.rmtree(folder, ignore_errors=True)
-    if folder.exists():
-        subprocess.run(["rm", "-rf", "--one-file-system", "--", str(folder)], check=False, timeout=120)
+    disk.remove_below(folder)
 
 
 def first_failing_message(exercise: dict) -> str:
@@ -372,7 +355,7 @@ def test_attack_is_contained(case: str, mode: str, tmp_path: Path, fresh_tmpdir:
         # (b) nothing in the temporary folder
         leftovers = sorted(entry.name for entry in tmpdir.iterdir())
         if leftovers:
-            problems.append(f"(b) left in TMPDIR: {leftovers[:10]} (mounts: {unmount_below(tmpdir)})")
+            problems.append(f"(b) left in TMPDIR: {leftovers[:10]} (mounts: {disk.mounts_below(tmpdir)})")
         # (b') nothing of the run's in the machine's /tmp or /var/tmp
         littered = sorted(str(folder / name) for folder in SHARED_FOLDERS for name in os.listdir(folder)
                           if marker in name)

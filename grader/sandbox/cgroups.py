@@ -155,20 +155,17 @@ class SessionCgroup:
                 continue
         return sorted(found)
 
-    def kill_all(self) -> int:
-        """Kill every process of the session until none is left; how many were killed.
-        cgroup v2: ``cgroup.kill``. v1: freeze (nothing can fork while frozen), send
-        ``SIGKILL`` to every process listed, thaw (they die), until the list is empty.
-        Without a freezer, the list is killed over and over until it stays empty."""
-        killed: set[int] = set()
+    def kill_all(self) -> None:
+        """Kill every process of the session until none is left. cgroup v2:
+        ``cgroup.kill``. v1: freeze (nothing can fork while frozen), send ``SIGKILL`` to
+        every process listed, thaw (they die), until the list is empty. Without a
+        freezer, the list is killed over and over until it stays empty."""
         top = self.paths.get("pids") or self.paths.get("freezer") or self.paths.get("memory")
         if self.version == 2 and top is not None and (top / "cgroup.kill").exists():
-            remaining = self.pids()
-            killed.update(remaining)
-            if remaining:
+            if self.pids():
                 (top / "cgroup.kill").write_text("1")
             self._wait_empty()
-            return len(killed)
+            return
         freezer = self.paths.get("freezer") if self.version == 1 else None
         for _ in range(KILL_ROUNDS):
             remaining = self.pids()
@@ -178,14 +175,12 @@ class SessionCgroup:
             for pid in self.pids() if frozen else remaining:
                 try:
                     os.kill(pid, signal.SIGKILL)
-                    killed.add(pid)
                 except OSError:
                     pass
             if freezer is not None:
                 _write(freezer / "freezer.state", "THAWED")
             time.sleep(0.001)
         self._wait_empty()
-        return len(killed)
 
     def _wait_empty(self) -> None:
         deadline = time.monotonic() + EMPTY_WAIT_S

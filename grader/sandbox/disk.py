@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from grader.sandbox.boot._grade_libc import libc
+
 DISK_BYTES = 256 * 1024**2
 DISK_FILES = 10_000
 SHARED_MEMORY = Path("/dev/shm")
@@ -47,7 +49,7 @@ def tmpfs_reason() -> str:
         if _mount_tmpfs(probe) != 0:
             return (f"mounting a tmpfs was refused ({os.strerror(ctypes.get_errno())}): the supervisor measures "
                     "the session folder instead")
-        _libc().umount2(str(probe).encode(), MNT_DETACH)
+        libc().umount2(str(probe).encode(), MNT_DETACH)
         return ""
     finally:
         probe.rmdir()
@@ -69,7 +71,7 @@ def make_folder(tmpfs: bool) -> tuple[Path, bool]:
 
 def remove_folder(folder: Path, mounted: bool) -> None:
     """Remove a session folder and all in it (unmounting it first if it is a tmpfs)."""
-    if mounted and _libc().umount2(str(folder).encode(), MNT_DETACH) == 0:
+    if mounted and libc().umount2(str(folder).encode(), MNT_DETACH) == 0:
         try:
             folder.rmdir()
             return
@@ -78,16 +80,21 @@ def remove_folder(folder: Path, mounted: bool) -> None:
     remove_tree(folder)
 
 
-def remove_below(folder: Path) -> None:
-    """Remove ``folder`` with every session folder in it, unmounting those that are
-    tmpfs (a grader killed before it could: see ``grade batch``'s workers)."""
+def mounts_below(folder: Path) -> list[str]:
+    """The mount points below ``folder`` (``/proc/self/mountinfo``), deepest first."""
     try:
         with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as mountinfo:
             points = [line.split()[4].replace("\\040", " ") for line in mountinfo if len(line.split()) > 4]
     except OSError:
-        points = []
-    for point in sorted((p for p in points if p.startswith(f"{folder}/")), key=len, reverse=True):
-        _libc().umount2(point.encode(), MNT_DETACH)
+        return []
+    return sorted((point for point in points if point.startswith(f"{folder}/")), key=len, reverse=True)
+
+
+def remove_below(folder: Path) -> None:
+    """Remove ``folder`` with every session folder in it, unmounting those that are
+    tmpfs (a grader killed before it could: see ``grade batch``'s workers)."""
+    for point in mounts_below(folder):
+        libc().umount2(point.encode(), MNT_DETACH)
     remove_tree(folder)
 
 
@@ -104,8 +111,8 @@ def remove_tree(folder: Path) -> None:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, timeout=60)
 
 
-def remove_left_behind(uid: int | None, names: list[str]) -> int:
-    """Remove what a session left outside its folder; how many entries were removed.
+def remove_left_behind(uid: int | None, names: list[str]) -> None:
+    """Remove what a session left outside its folder.
     With a user of its own (``uid``), which owned nothing before the session: every entry
     it owns in the folders every user may write in (:data:`SHARED_FOLDERS`: ``/dev/shm``,
     ``/tmp``, ``/var/tmp``). Run as the grader's user: the ``names`` of ``/dev/shm`` its
@@ -120,7 +127,6 @@ def remove_left_behind(uid: int | None, names: list[str]) -> int:
     for name in names:
         if name and "/" not in name and name not in (".", ".."):
             owners.setdefault(SHARED_MEMORY / name, os.geteuid())
-    removed = 0
     for path, owner in sorted(owners.items()):
         try:
             info = os.lstat(path)
@@ -132,8 +138,6 @@ def remove_left_behind(uid: int | None, names: list[str]) -> int:
                 path.unlink()
         except OSError:
             continue
-        removed += 1
-    return removed
 
 
 @functools.cache
@@ -154,12 +158,4 @@ def _remove_stale_folders() -> None:
 
 def _mount_tmpfs(folder: Path) -> int:
     options = f"size={DISK_BYTES},nr_inodes={DISK_FILES},mode=0700"
-    return _libc().mount(b"tmpfs", str(folder).encode(), b"tmpfs", 0, options.encode())
-
-
-@functools.cache
-def _libc() -> ctypes.CDLL:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
-    libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
-    return libc
+    return libc().mount(b"tmpfs", str(folder).encode(), b"tmpfs", 0, options.encode())

@@ -16,8 +16,12 @@ Standard library only (the supervisor runs as ``python -I -S``), imported only w
 
 from __future__ import annotations
 
-import ctypes
 import os
+
+try:  # in the sandbox, boot/ is on sys.path; in the grader, a package
+    from _grade_libc import check, libc as c_library
+except ImportError:
+    from grader.sandbox.boot._grade_libc import check, libc as c_library
 
 CLONE_NEWNS = 0x00020000
 MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x1000, 0x4000, 0x40000
@@ -41,10 +45,9 @@ def closed_above(path: str) -> str | None:
 def reach(paths: list[str]) -> None:
     """In a new mount namespace, make each of ``paths`` reachable by any user (see the
     module). Raises OSError if the kernel refuses (no CAP_SYS_ADMIN)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
-    _check(libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
-    _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "making the mounts private")
+    libc = c_library()
+    check(libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+    check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "making the mounts private")
     originals = {path: os.open(path, os.O_PATH | os.O_CLOEXEC) for path in paths}  # before anything is covered
     mask = os.umask(0o022)  # the way down: mode 0755
     try:
@@ -52,20 +55,14 @@ def reach(paths: list[str]) -> None:
             closed = closed_above(path)
             if closed is None:
                 continue
-            _check(libc.mount(b"tmpfs", closed.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, COVER_OPTIONS),
-                   f"covering {closed}")
+            check(libc.mount(b"tmpfs", closed.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, COVER_OPTIONS),
+                  f"covering {closed}")
             for other, other_fd in originals.items():  # every needed path under it, bound back
                 if other == closed or other.startswith(closed.rstrip("/") + "/"):
                     os.makedirs(other, mode=0o755, exist_ok=True)
-                    _check(libc.mount(f"/proc/self/fd/{other_fd}".encode(), other.encode(), None,
-                                      MS_BIND | MS_REC, None), f"showing {other}")
+                    check(libc.mount(f"/proc/self/fd/{other_fd}".encode(), other.encode(), None,
+                                     MS_BIND | MS_REC, None), f"showing {other}")
     finally:
         os.umask(mask)
         for fd in originals.values():
             os.close(fd)
-
-
-def _check(result: int, what: str) -> None:
-    if result != 0:
-        error = ctypes.get_errno()
-        raise OSError(error, f"{what}: {os.strerror(error)}")

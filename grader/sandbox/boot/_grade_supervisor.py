@@ -665,15 +665,11 @@ def _alive_descendants(worker: int, helpers: set[int]) -> dict[int, dict]:
     found = {pid: info for pid, info in _descendants(table).items()
              if pid != worker and pid not in helpers and not _gone(pid, info)}
     if TRACER is not None:  # a chain whose links each exit between a listing of /proc and a read of it
-        try:
-            running = [pid for pid, fact in list(TRACER.processes.items()) if fact["t_end"] is None]
-        except RuntimeError:
-            running = []
-        for pid in running:
-            if pid == worker or pid in helpers or pid in found or TRACER.processes[pid].get("helper"):
+        for pid in _live_processes():
+            fact = TRACER.processes.get(pid) or {}
+            if pid == worker or pid in helpers or pid in found or fact.get("helper"):
                 continue
-            info = table.get(pid) or {"ppid": TRACER.processes[pid].get("ppid"), "state": "Z", "cpu_s": 0.0,
-                                      "name": "?"}
+            info = table.get(pid) or {"ppid": fact.get("ppid"), "state": "Z", "cpu_s": 0.0, "name": "?"}
             if not _gone(pid, dict(info, state="Z")):  # its pidfd: not readable while it runs
                 found[pid] = info
     return found
