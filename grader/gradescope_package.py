@@ -3,7 +3,9 @@
 The zip is what Gradescope's "Configure Autograder" takes:
 
 - ``setup.sh`` (run once, as root, when Gradescope builds the image): installs Python,
-  git and bubblewrap, makes ``/autograder/venv`` and installs the course's grader in it;
+  git and bubblewrap, makes ``/autograder/venv`` and installs the course's grader in it,
+  then checks that the walls around a submission are up in the image (``--check-isolation``):
+  where grading would be refused, the build fails, saying why;
 - ``run_autograder`` (run for each submission): grades ``/autograder/submission`` and
   writes ``/autograder/results/results.json`` in the Gradescope format, hidden checks
   with ``visibility: after_published``;
@@ -16,7 +18,9 @@ A submission is read as ``grade batch`` reads one student's entry
 (:mod:`grader.submissions`: ``exercises/<module>.py`` or ``<module>.py`` anywhere in the
 upload, a zip's content included); exercises without a file score 0 with "file
 missing". Whatever happens, ``results.json`` is written: a submission that cannot be
-read, or a fault of the grader, gives a score of 0 and says why.
+read, a machine without walls (``GRADE_REQUIRE_ISOLATION``, which ``run_autograder`` sets:
+nothing is graded) or a fault of the grader gives a score of 0 out of the course's
+points and says why.
 
 ``run_autograder`` reads ``$AUTOGRADER_ROOT`` (default ``/autograder``) and runs
 ``$AUTOGRADER_PYTHON`` (default ``$AUTOGRADER_ROOT/venv/bin/python``): the tests run it
@@ -34,22 +38,29 @@ import traceback
 import zipfile
 from pathlib import Path
 
+from grader import __version__
 from grader.cli import add_course_option, course_root
-from grader.i18n import resolve_language
+from grader.i18n import resolve_language, text
 from grader.progress import write_atomically
+from grader.sandbox.isolation import REQUIRE_VARIABLE, isolation
 from grader.starters import teacher_ref
 
 EXIT_DONE, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 COURSE = "course"
 
-SETUP_SH = """#!/usr/bin/env bash
-# Gradescope runs this once, as root, when it builds the autograder's image.
+SETUP_SH = f"""#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder's image (Ubuntu).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q python3 python3-venv python3-pip git bubblewrap
 python3 -m venv /autograder/venv
 /autograder/venv/bin/pip install --quiet /autograder/source/course
+# run_autograder refuses to grade without bubblewrap or Landlock around the submission
+# ({REQUIRE_VARIABLE}): an image where it would refuse every submission fails to build,
+# saying why, rather than give every student 0.
+cd /autograder/source/course
+{REQUIRE_VARIABLE}=1 /autograder/venv/bin/python -m grader.gradescope_package --check-isolation
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
@@ -77,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
+    if argv == ["--check-isolation"]:  # what setup.sh runs, in the course's folder
+        return check_isolation()
     if "--run" in argv:  # what run_autograder runs, in the course's folder
         runner = argparse.ArgumentParser(prog="grade gradescope-package --run")
         runner.add_argument("--run", action="store_true")
@@ -123,45 +136,71 @@ def _zip(folder: Path, out: Path) -> None:
     partial.replace(out)
 
 
+def check_isolation() -> int:
+    """Whether this machine could grade (``setup.sh`` runs it in Gradescope's image, with
+    ``GRADE_REQUIRE_ISOLATION`` set as ``run_autograder`` sets it): the walls, and exit
+    status 1 with the reason, set apart, when grading would be refused."""
+    walls = isolation()
+    print(f"grade {__version__}\n{walls.summary()}", flush=True)  # in the build's log before a refusal (stderr)
+    refusal = walls.refusal()
+    if refusal:
+        rule = "=" * 78
+        print(f"\n{rule}\ngrade gradescope-package: THIS IMAGE CANNOT GRADE. {refusal}.\n"
+              "run_autograder would refuse every submission (every student would get 0 out of the course's points, "
+              f"with this reason), so the build stops here.\n{rule}", file=sys.stderr)
+        return EXIT_FAILED
+    print("grade gradescope-package: submissions can be graded in this image, under "
+          f"{' + '.join(walls.walls) or 'the process-level sandbox only'}.")
+    return EXIT_DONE
+
+
 def grade_submission(root: Path) -> int:
     """Grade ``root/submission`` with the course this runs in; ``root/results/results.json``
-    is written whatever happens."""
+    is written whatever happens, out of the course's points once the course is read."""
+    from grader.declared import declare
     from grader.formats import render
     from grader.manifest import find_course_root, load_course
     from grader.runner import Options, run
-    from grader.submissions import Entry, collect
+    from grader.submissions import Entry, collect, name_near_misses
 
     results = root / "results" / "results.json"
     language = resolve_language(None)
+    max_score: int | None = None
     try:
         course_folder = find_course_root()
         assert course_folder is not None, "run_autograder runs in the course's folder"
         course = load_course(course_folder)
+        max_score = sum(declare(exercise).max_score(exercise) for exercise in course.exercises)
+        refusal = isolation().refusal()
+        if refusal:  # fail closed: nothing runs, and the staff's log says why too
+            print(f"grade gradescope-package: {refusal}", file=sys.stderr)
+            _write(results, _failure(text("gradescope.refused", language, reason=refusal), max_score))
+            return EXIT_FAILED
         collected = collect(Entry("submission", root / "submission"), [ex.module for ex in course.exercises])
         if collected.problem:
-            from grader.declared import declare
-
-            failure = _failure(f"Your submission could not be read: {collected.problem}. Upload your exercise "
-                               f"files ({course.exercises[0].module}.py, ...) or your exercises/ folder.")
-            failure["max_score"] = sum(declare(exercise).max_score(exercise) for exercise in course.exercises)
-            _write(results, failure)
+            _write(results, _failure(f"Your submission could not be read: {collected.problem}. Upload your exercise "
+                                     f"files ({course.exercises[0].module}.py, ...) or your exercises/ folder.",
+                                     max_score))
             return EXIT_DONE
         with tempfile.TemporaryDirectory(prefix="grade-submission-") as folder:
             collected.write(Path(folder))
             report = run(Options(course_root=course.root, submission=Path(folder), teacher=True, language=language))
         report.name_files(Path(folder), {exercise.id: Path(exercise.file).name for exercise in report.exercises})
+        name_near_misses(report, collected.near_misses, language)
         write_atomically(results, render(report, "gradescope", language, teacher=True).encode("utf-8"))
     except Exception:  # the autograder's own fault: a result says so, with the traceback for the staff
         print(traceback.format_exc(), file=sys.stderr)
         _write(results, _failure("The autograder failed while grading (not a fault of your submission): "
-                                 "please tell the course staff."))
+                                 "please tell the course staff.", max_score))
         return EXIT_FAILED
     return EXIT_DONE
 
 
-def _failure(message: str) -> dict:
-    return {"score": 0, "output": message, "output_format": "text", "visibility": "visible",
-            "stdout_visibility": "hidden", "tests": []}
+def _failure(message: str, max_score: int | None) -> dict:
+    """A result that grades nothing: 0 out of ``max_score`` (the course's points; left out
+    when the course could not be read), with ``message`` for the student."""
+    return {"score": 0, **({"max_score": max_score} if max_score is not None else {}), "output": message,
+            "output_format": "text", "visibility": "visible", "stdout_visibility": "hidden", "tests": []}
 
 
 def _write(path: Path, document: dict) -> None:

@@ -96,6 +96,7 @@ class ExerciseResult:
     partial_credit: bool = False
     withheld: HiddenChecks | None = None  # in a student's view: what stands for the hidden checks taken out
     file: str = ""  # the file graded, relative to the course folder when inside it (exercises/ex03_queue.py)
+    line: int | None = None  # the line of the file a problem points at (a syntax error's), when known
 
     @property
     def status(self) -> Status:
@@ -158,7 +159,7 @@ class ExerciseResult:
         return {"id": self.id, "slug": self.slug, "title": self.title, "file": self.file,
                 "status": self.status.value, "score": self.score,
                 "max_score": self.max_score, "partial_credit": self.partial_credit,
-                "duration_s": round(self.duration_s, 3), "message": self.problem, "hint": self.hint,
+                "duration_s": round(self.duration_s, 3), "message": self.problem, "line": self.line, "hint": self.hint,
                 "checks": [check.to_json() for check in self.checks],
                 "hidden_checks": hidden.to_json() if hidden is not None else None}
 
@@ -169,7 +170,7 @@ class ExerciseResult:
         hidden = data["hidden_checks"]
         return cls(id=data["id"], slug=data["slug"], title=data.get("title", data["slug"]),
                    max_score=data["max_score"], file=data.get("file", ""), checks=[CheckResult.from_json(check) for check in data["checks"]],
-                   problem=data["message"], hint=data["hint"], duration_s=data["duration_s"],
+                   problem=data["message"], line=data.get("line"), hint=data["hint"], duration_s=data["duration_s"],
                    partial_credit=data["partial_credit"],
                    withheld=HiddenChecks.from_json(hidden) if redacted and hidden is not None else None)
 
@@ -200,6 +201,7 @@ class Report:
     interrupted: bool = False  # stopped by Ctrl-C: what was not graded says so
     redacted: bool = False  # made by for_students(): no hidden check in it
     pull_request: PullRequest | None = None  # set by ``grade ci``
+    duration_s: float | None = None  # the run's wall time (its exercises' times overlap); None when not known
 
     @property
     def status(self) -> Status:
@@ -238,6 +240,7 @@ class Report:
         return {"schema": SCHEMA, "view": "student" if self.redacted else "teacher", "status": self.status.value,
                 "score": self.score, "max_score": self.max_score, "seed": self.seed,
                 "interrupted": self.interrupted,
+                "duration_s": round(self.duration_s, 3) if self.duration_s is not None else None,
                 "pull_request": self.pull_request.to_json() if self.pull_request is not None else None,
                 "exercises": [e.to_json() for e in self.exercises]}
 
@@ -253,6 +256,7 @@ class Report:
             pull_request = data.get("pull_request")
             return cls(exercises=[ExerciseResult.from_json(e, redacted) for e in data["exercises"]],
                        seed=data["seed"], interrupted=data.get("interrupted", False), redacted=redacted,
+                       duration_s=data.get("duration_s"),
                        pull_request=PullRequest.from_json(pull_request) if pull_request is not None else None)
         except (KeyError, TypeError) as error:
             raise ValueError(f"a {SCHEMA} document without a field it needs ({error})") from error

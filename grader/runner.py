@@ -20,6 +20,7 @@ import os
 import random
 import signal
 import threading
+import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,7 @@ from grader.scheduler import Scheduler
 if TYPE_CHECKING:
     import pytest
 
-PYTEST_INI = Path(__file__).parent / "checks" / "pytest.ini"
+PYTEST_INI = Path(__file__).parent / "grading.ini"  # not the course's: its pyproject.toml configures its own tests
 MAX_SUBMISSION_BYTES = 1024**2
 
 
@@ -68,7 +69,8 @@ class Options:
 
 def run(options: Options, observer: Observer | None = None) -> Report:
     """Grade the selection: the complete results, hidden checks included (a renderer
-    shows students :meth:`Report.for_students`)."""
+    shows students :meth:`Report.for_students`), and the run's wall time."""
+    started = time.monotonic()
     refusal = isolation().refusal()
     if refusal:
         raise UsageError(refusal)
@@ -83,7 +85,9 @@ def run(options: Options, observer: Observer | None = None) -> Report:
     for exercise in exercises:
         path = submission_path(course, exercise, options)
         results[exercise.id].file = _shown_path(path, course.root)
-        problem = tables[exercise.id].problem or _unreadable(path, exercise, language)
+        problem = tables[exercise.id].problem
+        if not problem:
+            problem, results[exercise.id].line = _unreadable(path, exercise, language)
         if problem:
             results[exercise.id].problem = problem
         else:
@@ -91,7 +95,8 @@ def run(options: Options, observer: Observer | None = None) -> Report:
     seed = options.seed if options.seed is not None else random.randrange(2**32)
     interrupted = bool(submissions) and _run_checks(course, submissions, options, language, results, tables,
                                                             seed, observer)
-    return Report([results[ex.id] for ex in exercises], seed=seed, interrupted=interrupted)
+    return Report([results[ex.id] for ex in exercises], seed=seed, interrupted=interrupted,
+                  duration_s=time.monotonic() - started)
 
 
 def select(course: Course, names: tuple[str, ...], submission: Path | None) -> list[Exercise]:
@@ -146,12 +151,13 @@ def _all_methods(exercises: list[Exercise]) -> list[str]:
     return sorted({m for ex in exercises for m in ex.start_methods})
 
 
-def _unreadable(path: Path, exercise: Exercise, language: str) -> str:
-    """Why the submission cannot be graded at all (missing, too large, syntax error), or ''."""
+def _unreadable(path: Path, exercise: Exercise, language: str) -> tuple[str, int | None]:
+    """Why the submission cannot be graded at all (missing, too large, syntax error), or
+    '', and the line of the file a syntax error is on (None for the others)."""
     if not path.is_file():
-        return text("submission.missing", language, path=path, module=exercise.module)
+        return text("submission.missing", language, path=path, module=exercise.module), None
     if path.stat().st_size > MAX_SUBMISSION_BYTES:
-        return text("submission.too_large", language, path=path, size=path.stat().st_size)
+        return text("submission.too_large", language, path=path, size=path.stat().st_size), None
     try:
         source = path.read_bytes()
         ast.parse(source, filename=str(path))
@@ -159,10 +165,10 @@ def _unreadable(path: Path, exercise: Exercise, language: str) -> str:
         line = (error.text or "").rstrip("\n")
         caret = " " * max((error.offset or 1) - 1, 0) + "^" if line else ""
         return text("submission.syntax_error", language, path=path, line=error.lineno or "?",
-                    message=error.msg, code=f"{line}\n{caret}" if line else "")
+                    message=error.msg, code=f"{line}\n{caret}" if line else ""), error.lineno
     except (OSError, ValueError) as error:
-        return text("submission.unreadable", language, path=path, error=error)
-    return ""
+        return text("submission.unreadable", language, path=path, error=error), None
+    return "", None
 
 
 @contextlib.contextmanager
@@ -363,6 +369,8 @@ def _run_checks(course: Course, submissions: dict[Exercise, Path], options: Opti
     # A misspelt marker (@pytest.mark.pionts) is an error, not a check scored all or nothing.
     args += ["-c", str(PYTEST_INI), "--rootdir", str(course.root), "-p", "grader.plugin",
              "-p", "pytest_timeout", "--no-summary", "--strict-markers",
+             # a check file that does not load leaves its exercise not graded, not the others
+             "--continue-on-collection-errors",
              # sys-level capture only: the live line writes to the terminal's file descriptor
              # while a check waits for its sessions, which fd-level capture would swallow.
              "--capture=sys",
@@ -384,7 +392,10 @@ def _run_checks(course: Course, submissions: dict[Exercise, Path], options: Opti
             scheduler = Scheduler(course, {ex.module: path.resolve() for ex, path in submissions.items()},
                                   options.start_methods, seed, order=list(submissions), language=language)
             plugins.append(scheduler)
-            scheduler.start(next(iter(submissions)))
+            # A check file that does not load is said by its collection (not graded), a plan
+            # that raises by its checks: neither stops the run here.
+            with contextlib.suppress(Exception):
+                scheduler.start(next(iter(submissions)))
         import pytest  # only now: the first sandboxes are already running
 
         # Plugins are named above: scanning every installed package's entry points for

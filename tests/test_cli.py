@@ -36,8 +36,8 @@ def test_json_document_follows_the_schema() -> None:
     completed = grade("3", "--solution", "--start-method", "spawn", "--format", "json")
     assert completed.returncode == 0
     report = json.loads(completed.stdout)
-    assert set(report) == {"schema", "view", "status", "score", "max_score", "seed", "interrupted", "pull_request",
-                           "exercises"}
+    assert set(report) == {"schema", "view", "status", "score", "max_score", "seed", "interrupted", "duration_s",
+                           "pull_request", "exercises"}
     assert (report["interrupted"], report["pull_request"]) == (False, None)
     assert report["view"] == "student"
     assert isinstance(report["seed"], int)

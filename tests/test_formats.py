@@ -8,9 +8,11 @@ Update the golden files after an intended change with
 
 from __future__ import annotations
 
+import decimal
 import json
 import os
 import re
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Literal
@@ -20,8 +22,8 @@ import pytest
 import xmlschema
 
 from grader.formats import EXTENSIONS, FORMATS, Output, OutputError, render
-from grader.formats import markdown
-from grader.results import CheckResult, ExerciseResult, Report, Status
+from grader.formats import github, markdown
+from grader.results import CheckResult, ExerciseResult, PullRequest, Report, Status
 
 FOLDER = Path(__file__).parent / "formats"
 EXPECTED = FOLDER / "expected"
@@ -71,12 +73,85 @@ def test_a_document_of_another_kind_is_refused() -> None:
             Report.from_json(document)
 
 
-# --- JUnit: the common schema (the structure of Jenkins' junit-10.xsd) --------------------
+# --- JUnit: the published schemas, and what its readers read --------------------------------
 
-def test_junit_is_valid_against_the_schema() -> None:
-    schema = xmlschema.XMLSchema(FOLDER / "junit.xsd")
-    for teacher in (False, True):
-        schema.validate(render(load_report(), "junit", "en", teacher=teacher))
+SCHEMAS = FOLDER / "schemas"  # each as published: where from and its licence in schemas/README.md
+CASE_LOCATION = ("file", "line")  # on a test case: GitLab and action-junit-report read them; neither schema allows them
+
+
+def junit_documents() -> list[str]:
+    """The junit output of the report fixture in either view, and of an interrupted run."""
+    interrupted = Report([ExerciseResult("exercise-2", "main-guard", "Guard", 1, problem="interrupted",
+                                         file="exercises/ex02_main_guard.py")], interrupted=True)
+    return [render(load_report(), "junit", "en"), render(load_report(), "junit", "en", teacher=True),
+            render(interrupted, "junit", "en")]
+
+
+def without_case_locations(document: str) -> ET.Element:
+    """The document less what the README says neither published schema allows: the test
+    cases' ``file`` and ``line``."""
+    root = ET.fromstring(document)
+    for case in root.iter("testcase"):
+        for name in CASE_LOCATION:
+            case.attrib.pop(name, None)
+    return root
+
+
+def test_junit_is_valid_against_jenkins_junit_10_but_for_case_locations() -> None:
+    schema = xmlschema.XMLSchema(SCHEMAS / "junit-10.xsd")
+    for document in junit_documents():
+        schema.validate(ET.tostring(without_case_locations(document), encoding="unicode"))
+
+
+def test_junit_has_the_structure_of_the_ant_schema() -> None:
+    """Valid against the Ant-style schema once given what the README says it lacks: the
+    Ant schema allows no attribute on ``<testsuites>``, and requires of each suite what a
+    report does not hold (``timestamp``, ``hostname``) or no reader needs (``id``,
+    ``package``, ``<system-out>``, ``<system-err>``)."""
+    schema = xmlschema.XMLSchema(SCHEMAS / "JUnit.xsd")
+    for document in junit_documents():
+        root = without_case_locations(document)
+        root.attrib.clear()
+        for index, suite in enumerate(root):
+            suite.attrib.update(id=str(index), package=suite.get("name", ""), timestamp="2000-01-01T00:00:00",
+                                hostname="localhost")
+            ET.SubElement(suite, "system-out")
+            ET.SubElement(suite, "system-err")
+        schema.validate(ET.tostring(root, encoding="unicode"))
+
+
+def test_junit_case_times_add_up_to_at_most_their_suite_time() -> None:
+    """GitLab and action-junit-report add the cases' times up: each check's time counts its
+    whole session, which the checks of a start method share."""
+    thirds = Report([ExerciseResult("exercise-1", "process", "P", 1, file="e.py", duration_s=1.0004, checks=[
+        CheckResult(f"test_{n}", "fork", Status.PASSED, duration_s=1.0 / 3) for n in range(3)] + [
+        CheckResult(f"test_{n}", "spawn", Status.PASSED, duration_s=2.0 / 3) for n in range(3)])])
+    for report in (load_report(), thirds):
+        for teacher in (False, True):
+            for suite in ET.fromstring(render(report, "junit", "en", teacher=teacher)):
+                cases = sum(decimal.Decimal(case.get("time")) for case in suite.iter("testcase"))
+                assert cases <= decimal.Decimal(suite.get("time")), suite.get("name")
+                assert cases > 0
+
+
+def test_junit_failing_cases_say_where_they_failed() -> None:
+    """A case names its exercise's file, and a failure the line of it where it shows
+    (action-junit-report annotates that line; without it, line 1)."""
+    report = load_report()
+    root = ET.fromstring(render(report, "junit", "en", teacher=True))
+    located = 0
+    for exercise, suite in zip(report.exercises, root.findall("testsuite")):
+        cases = {case.get("name"): case for case in suite.findall("testcase")}
+        assert all(case.get("file") == exercise.file for case in cases.values())
+        for check in exercise.checks:
+            case = cases[f"{check.name}[{check.start_method}]"]
+            if check.status is not Status.PASSED and check.line is not None:
+                assert case.find("failure") is not None or case.find("error") is not None
+                assert case.get("line") == str(check.line)
+                located += 1
+            else:
+                assert case.get("line") is None
+    assert located >= 10
 
 
 def test_junit_counts_and_cases() -> None:
@@ -121,12 +196,12 @@ class GradescopeTest(msgspec.Struct, forbid_unknown_fields=True):
 class GradescopeResults(msgspec.Struct, forbid_unknown_fields=True):
     score: float
     max_score: float
-    execution_time: float
     output: str
     output_format: Literal["text", "html", "simple_format", "md", "ansi"]
     visibility: Visibility
     stdout_visibility: Visibility
     tests: list[GradescopeTest]
+    execution_time: float | None = None  # optional in the specification
 
 
 @pytest.mark.parametrize("teacher", [False, True])
@@ -146,6 +221,24 @@ def test_gradescope_fields_and_hidden_checks_after_publishing() -> None:
     visible_outputs = " ".join(test.output for test in results.tests if test.visibility == "visible")
     assert HIDDEN_MESSAGE not in visible_outputs
     assert [test.number for test in results.tests] == [str(n) for n in range(1, len(results.tests) + 1)]
+
+
+def test_gradescope_execution_time_is_the_runs_wall_time() -> None:
+    """Exercises graded side by side overlap: the run took less than the sum of their times."""
+    report = load_report()
+    assert report.duration_s == 4.1 and sum(exercise.duration_s for exercise in report.exercises) == 6.25
+    assert json.loads(render(report, "gradescope", "en"))["execution_time"] == 4.1
+    report.duration_s = None  # a report that does not know it (a document of an older grader)
+    assert "execution_time" not in json.loads(render(report, "gradescope", "en"))
+
+
+def test_a_report_knows_the_wall_time_of_its_run() -> None:
+    from conftest import grade_json
+
+    started = time.monotonic()
+    document = grade_json("1", "--solution", "--start-method", "fork")
+    assert 0 < document["duration_s"] <= time.monotonic() - started
+    assert Report.from_json(document).duration_s == document["duration_s"]
 
 
 # --- Markdown: a pull-request comment ------------------------------------------------------
@@ -197,6 +290,49 @@ def test_github_commands_are_well_formed_and_cannot_be_injected() -> None:
     assert "::warning file=grader/checks/check_ex03_queue.py," in "\n".join(lines)
 
 
+def starters_like(exercises: int, failures: int) -> Report:
+    """A report like the starters': every exercise failed, each check for a reason of its own."""
+    def failing(number: int) -> ExerciseResult:
+        checks = [CheckResult(f"test_{n}", "fork", Status.FAILED, message=f"wrong {n}", line=n + 1)
+                  for n in range(1, failures + 1)]
+        return ExerciseResult(f"exercise-{number}", f"slug-{number}", f"Title {number}", 1, checks,
+                              file=f"exercises/ex{number:02d}.py")
+    return Report([failing(number) for number in range(1, exercises + 1)], seed=1)
+
+
+def test_github_annotates_each_exercise_before_a_second_failure_of_one() -> None:
+    """GitHub shows 10 errors of a step in the diff: the first failing check of each
+    exercise comes first, and a notice counts the failures beyond what the diff shows."""
+    lines = render(starters_like(12, 3), "github", "en").splitlines()
+    errors = [line for line in lines if line.startswith("::error ")]
+    assert len(errors) == 36
+    firsts = [re.search(r"title=(exercise-\d+) · (test_\d+) ", line).groups() for line in errors[:12]]
+    assert firsts == [(f"exercise-{number}", "test_1") for number in range(1, 13)]
+    assert "title=exercise-1 · test_2 " in errors[12]
+    (notice,) = [line for line in lines if line.startswith("::notice") and "::GitHub" in line]
+    assert f"{36 - github.ANNOTATIONS_PER_STEP} more failure(s)" in notice
+    assert lines[-1].startswith("::notice title=grade::")
+
+
+def test_github_says_nothing_of_a_limit_it_stays_within() -> None:
+    lines = render(starters_like(5, 2), "github", "en").splitlines()
+    assert len([line for line in lines if line.startswith("::error ")]) == github.ANNOTATIONS_PER_STEP
+    assert [line for line in lines if line.startswith("::notice")] == [lines[-1]]
+
+
+def test_github_counts_the_ignored_files_it_cannot_annotate() -> None:
+    report = starters_like(1, 1)
+    report.pull_request = PullRequest("origin/main", "0" * 40, [], [f"notes/{n}.txt" for n in range(13)])
+    lines = render(report, "github", "en").splitlines()
+    assert len([line for line in lines if line.startswith("::warning ")]) == 13
+    assert any(line.startswith("::notice") and "3 more changed file(s)" in line for line in lines)
+
+
+def test_github_annotates_a_syntax_error_on_its_line() -> None:
+    lines = render(load_report(), "github", "en").splitlines()
+    assert any(line.startswith("::error file=exercises/ex05_pool_map.py,line=1,title=exercise-5 · ") for line in lines)
+
+
 def test_github_escapes_percent_and_newlines() -> None:
     report = Report([ExerciseResult("exercise-1", "process", "P", 1, [
         CheckResult("test_a", "fork", Status.FAILED, message="50% done\r\nnext: a, b", line=3)], file="e.py")])
@@ -230,3 +366,12 @@ def test_a_line_quoted_in_a_message_or_outside_the_file_is_not_where_it_failed(t
                           "    raise ValueError('\\n  File \"/x/ex03_queue.py\", line 99999, in collect')\n")
     report = grade_json("3", "--submission", str(submission), "--start-method", "fork")
     assert {check["line"] for check in report["exercises"][0]["checks"]} == {1}  # the def: 99999 is no line of it
+
+
+def test_a_syntax_error_is_located_on_its_line(tmp_path: Path) -> None:
+    from conftest import grade_json
+
+    submission = tmp_path / "ex03_queue.py"
+    submission.write_text("def collect(ns):\n    results = = []\n")
+    (exercise,) = grade_json("3", "--submission", str(submission))["exercises"]
+    assert exercise["status"] == "error" and exercise["line"] == 2

@@ -16,13 +16,14 @@ def view(report: Report, teacher: bool) -> Report:
     return report if teacher else report.for_students()
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Control characters, and the marks that reorder what a terminal shows (bidirectional overrides).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 PATH_CHARS = 200
 
 
 def shown_path(path: str) -> str:
-    """A file name from a pull request as it may be shown: no control characters (a line
-    break, a terminal escape), at most :data:`PATH_CHARS` characters."""
+    """A file or student name as it may be shown: no control characters (a line break, a
+    terminal escape, a bidirectional override), at most :data:`PATH_CHARS` characters."""
     path = _CONTROL.sub("\ufffd", path)
     return path if len(path) <= PATH_CHARS else path[:PATH_CHARS - 1] + "…"
 

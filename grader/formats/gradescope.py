@@ -1,8 +1,9 @@
 """``gradescope``: the ``results.json`` a Gradescope autograder writes.
 
 Fields (Gradescope's autograder specification): top level ``score``, ``max_score``,
-``execution_time`` (seconds), ``output``, ``output_format``, ``visibility``,
-``stdout_visibility`` and ``tests``; each test ``name``, ``number``, ``score``,
+``execution_time`` (seconds: the run's wall time, left out when the report does not know
+it; not the sum of the exercises' times, which overlap), ``output``, ``output_format``,
+``visibility``, ``stdout_visibility`` and ``tests``; each test ``name``, ``number``, ``score``,
 ``max_score``, ``status`` (``passed`` or ``failed``), ``output``, ``output_format``,
 ``tags`` and ``visibility``.
 
@@ -42,7 +43,7 @@ def render(report: Report, language: str, teacher: bool = False) -> str:
     passed = sum(1 for exercise in report.exercises if exercise.status is Status.PASSED)
     document = {
         "score": report.score, "max_score": report.max_score,
-        "execution_time": round(sum(exercise.duration_s for exercise in report.exercises), 1),
+        **({"execution_time": round(report.duration_s, 1)} if report.duration_s is not None else {}),
         "output": text("report.summary", language, passed=passed, total=len(report.exercises),
                        score=report.score, max_score=report.max_score),
         "output_format": "text", "visibility": VISIBLE, "stdout_visibility": "hidden", "tests": tests,
