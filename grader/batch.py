@@ -1,12 +1,12 @@
 """``grade batch SUBMISSIONS --out GRADES``: grade a whole class, each student in isolation.
 
 Every entry of SUBMISSIONS is a student (:mod:`grader.submissions`: a folder, a git
-repository or a zip). Their exercise files are read (a malformed entry gets its row
-with the reason, at once), then graded by ``-j N`` worker processes: each worker is
-one long-lived grader process that grades student after student
-(:func:`grader.runner.run` with ``--submission`` a folder of that student's files), so
-a student costs their sandboxes and checks, not a ``grade`` start. Each result is
-written at once to ``GRADES/students/<student>.json``; the gradebook
+repository or a zip). Their exercise files are read (a malformed entry, or one of two
+entries standing for one student, gets its row with the reason, at once), then graded
+by ``-j N`` worker processes: each worker is one long-lived grader process that grades
+student after student (:func:`grader.runner.run` with ``--submission`` a folder of that
+student's files), so a student costs their sandboxes and checks, not a ``grade`` start.
+Each result is written at once to ``GRADES/students/<student>.json``; the gradebook
 ``GRADES/grades.csv`` is written when the batch ends, or is stopped (:mod:`grader.gradebook`).
 
 - **Resumable**: a student whose document exists, for the same files (content hash)
@@ -40,13 +40,14 @@ from typing import Protocol
 from grader import __version__
 from grader.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PASSED, EXIT_USAGE, add_course_option, course_root
 from grader.declared import declare
+from grader.formats._common import shown_path
 from grader.gradebook import (GRADED, NOT_GRADED, ClassInfo, ExerciseColumn, StudentRecord, read_record,
-                              record_path, save_class, save_record, write_csv)
+                              record_path, remove_superseded, save_class, save_record, write_csv)
 from grader.i18n import resolve_language
 from grader.manifest import START_METHODS, Course, ManifestError, load_course
 from grader.sandbox import disk
 from grader.sandbox.isolation import isolation
-from grader.submissions import Collected, DuplicateStudents, Entry, collect, entries
+from grader.submissions import Collected, Entry, collect, entries, name_near_misses
 
 STUDENT_TIMEOUT_S = 900.0  # a worker silent for longer on one student is stuck: replaced
 JOBS_PER_WORKER = 20  # a worker is replaced after this many students: its memory stays flat (+0.5 MiB a student otherwise)
@@ -125,6 +126,7 @@ def run_batch(options: BatchOptions, observer: Observer | None = None) -> BatchR
     save_class(options.out, info)
     modules = [exercise.module for exercise in course.exercises]
     mine = [entry for entry in entries(options.submissions) if shard_of(entry.student, options.shard[1]) == options.shard[0]]
+    remove_superseded(options.out, {entry.student for entry in mine})
     result = BatchResult(info)
     records: dict[str, StudentRecord] = {}
     try:
@@ -134,11 +136,11 @@ def run_batch(options: BatchOptions, observer: Observer | None = None) -> BatchR
             collected = collect(entry, modules)
             done = read_record(record_path(options.out, entry.student))
             if (not options.force and done is not None and done.digest == collected.digest()
-                    and done.course == info.course and (done.status == GRADED or collected.problem)):
+                    and done.course == info.course and (done.status == GRADED or done.reason == collected.problem)):
                 records[entry.student] = done
                 result.skipped += 1
             elif collected.problem:
-                records[entry.student] = StudentRecord(entry.student, entry.path.name, collected.digest(), info.course,
+                records[entry.student] = StudentRecord(entry.student, entry.name, collected.digest(), info.course,
                                                        NOT_GRADED, collected.problem)
                 save_record(options.out, records[entry.student])
                 malformed.append(records[entry.student])
@@ -285,8 +287,9 @@ class _Pool:
         folder = self.scratch / f"{len(self.workers)}-{worker.jobs_done}-{worker.process.pid}"
         collected.write(folder)
         worker.student, worker.since, worker.job = entry.student, time.monotonic(), job
-        message = {"student": entry.student, "entry": entry.path.name, "folder": str(folder),
-                   "digest": collected.digest(), "course": self.info.course, "out": str(self.options.out),
+        message = {"student": entry.student, "entry": entry.name, "folder": str(folder),
+                   "digest": collected.digest(), "near_misses": collected.near_misses, "course": self.info.course,
+                   "out": str(self.options.out),
                    "seed": self.options.seed, "start_methods": list(self.options.start_methods),
                    "language": self.options.language}
         worker.process.stdin.write((json.dumps(message) + "\n").encode())
@@ -310,7 +313,7 @@ class _Pool:
     def _failed(self, worker: _Worker, reason: str) -> StudentRecord:
         assert worker.job is not None
         entry, collected = worker.job
-        record = StudentRecord(entry.student, entry.path.name, collected.digest(), self.info.course, NOT_GRADED, reason,
+        record = StudentRecord(entry.student, entry.name, collected.digest(), self.info.course, NOT_GRADED, reason,
                                seconds=time.monotonic() - worker.since)
         save_record(self.options.out, record)
         return record
@@ -384,6 +387,7 @@ def worker(root: Path) -> int:
             return EXIT_INTERRUPTED
         report.name_files(Path(job["folder"]), {exercise.id: f"exercises/{Path(exercise.file).name}"
                                                 for exercise in report.exercises})
+        name_near_misses(report, job["near_misses"], resolve_language(job["language"]))
         record = StudentRecord(job["student"], job["entry"], job["digest"], job["course"], GRADED,
                                report=report, seconds=time.monotonic() - started)
         save_record(Path(job["out"]), record)
@@ -428,18 +432,19 @@ class BatchProgress:
 
     def finished(self, record: StudentRecord) -> None:
         self.done += 1
-        said = f"{record.score}/{record.report.max_score}" if record.report is not None else record.reason
+        said = f"{record.score}/{record.report.max_score}" if record.report is not None else shown_path(record.reason)
         if self.bar is not None:
-            self.bar.update(self.task, advance=1, description=f"{record.student}: {said}"[:60])
+            self.bar.update(self.task, advance=1, description=f"{shown_path(record.student)}: {said}"[:60])
         else:
-            print(f"[{self.done}/{self.total}] {record.student}: {said} ({record.seconds:.1f} s)", file=sys.stderr)
+            print(f"[{self.done}/{self.total}] {shown_path(record.student)}: {said} ({record.seconds:.1f} s)",
+                  file=sys.stderr)
 
     def summary(self, result: BatchResult, out: Path) -> None:
         not_graded = [record for record in result.records if record.status == NOT_GRADED]
         print(f"{len(result.records)} students: {len(result.records) - len(not_graded)} graded, "
               f"{len(not_graded)} not graded ({result.graded_now} graded now, {result.skipped} kept from before)")
         for record in not_graded:
-            print(f"  not graded: {record.student}: {record.reason}")
+            print(f"  not graded: {shown_path(record.student)}: {shown_path(record.reason)}")
         print(f"Gradebook: {out / 'grades.csv'}  ·  one JSON per student in {out / 'students'}")
         if result.interrupted:
             print("Interrupted: run the same command again to grade the rest.")
@@ -497,7 +502,7 @@ def main(argv: list[str]) -> int:
     try:
         with progress:
             result = run_batch(options, progress)
-    except (ManifestError, DuplicateStudents) as error:
+    except ManifestError as error:
         print(f"grade batch: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     progress.summary(result, options.out)

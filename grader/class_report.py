@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.cli import EXIT_PASSED, EXIT_USAGE
+from grader.formats._common import shown_path
 from grader.gradebook import GRADED, ClassInfo, GradebookError, StudentRecord, load, write_csv
 from grader.progress import write_atomically
 from grader.results import CheckResult, ExerciseResult, Status
@@ -130,6 +131,8 @@ def _categories(exercise: ExerciseResult) -> set[str]:
 # --- text ----------------------------------------------------------------------------------
 
 def render_text(stats: ClassStats) -> str:
+    """The report for a terminal: students' names and reasons shown without their control
+    characters (a folder named ``\\x1b[2J...`` names its student; it does not clear the screen)."""
     info = stats.info
     lines = [f"Shards missing (--partial): {', '.join(stats.info.missing_shards)}: their students are not in this report", ""] \
         if stats.info.missing_shards else []
@@ -155,10 +158,11 @@ def render_text(stats: ClassStats) -> str:
                                                                    else "")
         lines.append(f"  {count:>4}  {label}  ({where})")
     if stats.slowest:
-        lines += ["", "Slowest submissions to grade:"] + [f"  {seconds:7.1f} s  {student}"
+        lines += ["", "Slowest submissions to grade:"] + [f"  {seconds:7.1f} s  {shown_path(student)}"
                                                           for student, seconds in stats.slowest]
     if stats.not_graded:
-        lines += ["", "Not graded:"] + [f"  {student}: {reason}" for student, reason in stats.not_graded]
+        lines += ["", "Not graded:"] + [f"  {shown_path(student)}: {shown_path(reason)}"
+                                        for student, reason in stats.not_graded]
     return "\n".join(lines) + "\n"
 
 

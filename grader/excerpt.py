@@ -1,7 +1,9 @@
 """What a check shows of the output a call printed: its end (where a traceback ends:
-the exception), cut at line boundaries, without the frames of the grader's own code,
-repeated tracebacks collapsed, and a note in the student's language when cut. The
-sandbox session reads it through this (its :class:`~grader.sandbox.session.Excerpt`)."""
+the exception), cut at line boundaries (inside the last line only when that line alone
+is longer than what is shown: ``print('x' * 10**8)`` shows the end of its x's), without
+the frames of the grader's own code, repeated tracebacks collapsed, and a note in the
+student's language when cut. The sandbox session reads it through this (its
+:class:`~grader.sandbox.session.Excerpt`)."""
 
 from __future__ import annotations
 
@@ -28,8 +30,9 @@ class TailExcerpt:
         first = max(start, stop - OUTPUT_WINDOW_BYTES)
         data = files.read(relative, stop - first, first)
         content = data[0].decode("utf-8", "replace") if data else ""
-        if first > start:  # the window begins inside a line: that line is left out
-            content = content.partition("\n")[2]
+        if first > start:  # the window begins inside a line: that line is left out, unless nothing else is there
+            rest = content.partition("\n")[2]
+            content = rest if rest.strip() else content  # a line longer than the window: its end
         content = diagnose.tidy_output(diagnose.without_grader_frames(content),
                                        text("output.repeated", self.language))  # its {count} filled in there
         shown, cut = diagnose.tail(content, limit)

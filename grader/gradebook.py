@@ -3,9 +3,9 @@
 A grades folder holds:
 
 - ``students/<student>.json``: one document per student (:class:`StudentRecord`,
-  schema ``grade-student/1``): the submission's content hash, the course it was graded
-  with, whether it was graded (else why not) and the complete report (``grade/1``,
-  teacher view: hidden checks included);
+  schema ``grade-student/1``; the file named by :func:`record_path`): the submission's
+  content hash, the course it was graded with, whether it was graded (else why not) and
+  the complete report (``grade/1``, teacher view: hidden checks included);
 - ``batch.json``: the course's exercises and their max scores (:class:`ClassInfo`);
 - ``grades.csv``: the gradebook, one row per student (:func:`write_csv`).
 
@@ -33,7 +33,8 @@ STUDENTS = "students"
 CLASS_FILE = "batch.json"
 CSV_FILE = "grades.csv"
 GRADED, NOT_GRADED = "graded", "not graded"
-_SAFE_NAME = re.compile(r"^[\w][\w.-]{0,99}$")
+_PLAIN_NAME = re.compile(r"[a-z0-9_][a-z0-9_.-]{0,99}")
+_HASHED_END = re.compile(r"-[0-9a-f]{10}$")  # how the name of a document of a hashed name ends
 
 
 @dataclass
@@ -105,14 +106,29 @@ class ClassInfo:
 
 
 def record_path(folder: Path, student: str) -> Path:
-    """Where a student's document goes: their name when it makes a plain file name, else
-    a cleaned name with a hash of the real one (two names never share a file)."""
-    if _SAFE_NAME.match(student):
+    """Where a student's document goes: their name when it is a plain file name no disk
+    takes for another one (lower-case ASCII letters, digits, ``_``, ``.``, ``-``; not
+    ending like a hashed name), else a cleaned name with a hash of the real one
+    (``Dave-5f2c...``). Two names never share a file, even on a disk that ignores case or
+    Unicode form: plain names differ in more than case, hashed ones in their hash."""
+    if _PLAIN_NAME.fullmatch(student) and not _HASHED_END.search(student):
         name = student
     else:
         cleaned = re.sub(r"[^\w.-]+", "_", student).strip("._")[:60] or "student"
         name = f"{cleaned}-{hashlib.sha256(student.encode('utf-8', 'surrogateescape')).hexdigest()[:10]}"
     return folder / STUDENTS / f"{name}.json"
+
+
+def remove_superseded(folder: Path, students: set[str]) -> None:
+    """Remove the documents of ``students`` found elsewhere than at their
+    :func:`record_path` (written by a grader that named the files otherwise): a student
+    has one document, which is graded again when it is not there."""
+    expected = {record_path(folder, student).name for student in students}
+    for path in sorted((folder / STUDENTS).glob("*.json")):
+        if path.name not in expected:
+            record = read_record(path)
+            if record is not None and record.student in students:
+                path.unlink()
 
 
 def save_record(folder: Path, record: StudentRecord) -> Path:

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
+import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import time
+import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -25,9 +29,11 @@ HANGS = "def collect(ns):\n    while True:\n        pass\n"
 SPINS = "def gather(sizes):\n    while True:\n        pass\n"  # exercise-9: its timeout is the longest
 
 
-def batch(*args: str, timeout: float = 600.0) -> subprocess.CompletedProcess:
+def batch(*args: str, timeout: float = 600.0, text: bool = True) -> subprocess.CompletedProcess:
+    """``grade batch`` with this course, fork only, seed 1; its output as text, or as the
+    bytes it wrote (``text=False``: a carriage return stays one)."""
     return subprocess.run([sys.executable, "-m", "grader", "batch", "--course", str(ROOT), "--start-method", "fork",
-                           "--seed", "1", *args], capture_output=True, text=True, timeout=timeout,
+                           "--seed", "1", *args], capture_output=True, text=text, timeout=timeout,
                           stdin=subprocess.DEVNULL, env={**os.environ, "GRADE_LANG": "en"})
 
 
@@ -163,7 +169,10 @@ def test_ctrl_c_early_writes_no_half_graded_student(tmp_path: Path) -> None:
     process = subprocess.Popen([sys.executable, "-m", "grader", "batch", "--course", str(ROOT), "-j", "2", str(folder),
                                 "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                stdin=subprocess.DEVNULL)
-    time.sleep(1.5)
+    deadline = time.monotonic() + 60
+    while not list((out / ".logs").glob("worker-*.log")) and time.monotonic() < deadline:  # workers started
+        time.sleep(0.05)
+    time.sleep(1.0)
     process.send_signal(signal.SIGINT)
     process.communicate(timeout=60)
     assert process.returncode == 130
@@ -257,14 +266,6 @@ def test_a_corrupt_zip_is_a_row_not_a_crash(tmp_path: Path) -> None:
         assert collected.problem.startswith("cannot be read") or "unzips to more" in collected.problem, collected
 
 
-def test_two_entries_for_one_student_are_refused(tmp_path: Path) -> None:
-    folder = tmp_path / "submissions"
-    (folder / "alice").mkdir(parents=True)
-    make_zip(folder / "alice.zip", {"ex01_process.py": b"x = 1\n"})
-    done = batch(str(folder), "--out", str(tmp_path / "grades"))
-    assert done.returncode == 2 and "alice" in done.stderr and "keep one" in done.stderr
-
-
 def test_a_report_needs_every_shard_unless_partial(tmp_path: Path) -> None:
     folder = tmp_path / "submissions"
     for name in ("a", "b", "c", "d"):
@@ -278,3 +279,255 @@ def test_a_report_needs_every_shard_unless_partial(tmp_path: Path) -> None:
                              capture_output=True, text=True, timeout=120)
     assert partial.returncode == 0, partial.stderr
     assert partial.stdout.startswith("Shards missing (--partial): 2/2")
+
+
+# --- one student, one entry, one document ----------------------------------------------------
+
+def test_entries_that_name_one_student_are_refused_and_the_others_graded(tmp_path: Path) -> None:
+    """Names equal once case and Unicode form are set aside (``alice/`` and ``alice.zip``,
+    ``Dave/`` and ``dave.zip`` and a full-width ``ｄａｖｅ/``, ``José`` composed and
+    decomposed) are one student: each such entry gets its row saying why it was not
+    graded, the others are graded, and no two documents share a file on a disk that
+    ignores case."""
+    folder = tmp_path / "submissions"
+    composed, decomposed = unicodedata.normalize("NFC", "José"), unicodedata.normalize("NFD", "José")
+    quick = b"x = (\n"  # a syntax error: graded at once
+    for name in ("alice", "Dave", "ｄａｖｅ", composed, "ann"):
+        (folder / name).mkdir(parents=True)
+        (folder / name / "ex01_process.py").write_bytes(quick)
+    for name in ("alice", "dave", decomposed):
+        make_zip(folder / f"{name}.zip", {"ex01_process.py": quick})
+    out = tmp_path / "grades"
+    done = batch(str(folder), "--out", str(out))
+    assert done.returncode == 1, done.stderr
+    graded = rows(out)
+    refused = {"alice", "Dave", "dave", "ｄａｖｅ", composed, decomposed}
+    assert set(graded) == refused | {"ann"} and graded["ann"]["status"] == GRADED
+    for student in refused:
+        assert graded[student]["status"] == NOT_GRADED and "one student" in graded[student]["reason"], graded[student]
+    assert "alice.zip" in graded["alice"]["reason"]
+    assert all(name in graded["dave"]["reason"] for name in ("Dave", "dave.zip", "ｄａｖｅ"))
+    assert f"{decomposed}.zip" in graded[composed]["reason"]
+    documents = list((out / "students").glob("*.json"))
+    assert len({path.name.casefold() for path in documents}) == len(documents) == 7
+    report = subprocess.run([sys.executable, "-m", "grader", "report", str(out)], capture_output=True, text=True,
+                            timeout=120)
+    assert "7 students: 1 graded, 6 not graded" in report.stdout, report.stderr
+
+
+def test_a_document_of_an_older_grader_under_another_name_is_replaced(tmp_path: Path) -> None:
+    """A grades folder written when ``Ann`` went to ``students/Ann.json``: grading it
+    again leaves one document for Ann, which ``grade report`` reads."""
+    from grader.gradebook import StudentRecord, save_record
+
+    folder = tmp_path / "submissions"
+    (folder / "Ann").mkdir(parents=True)
+    (folder / "Ann" / "ex01_process.py").write_text("x = (\n")
+    out = tmp_path / "grades"
+    assert batch(str(folder), "--out", str(out)).returncode == 0
+    older = out / "students" / "Ann.json"
+    save_record(out, StudentRecord("Ann", "Ann", "d", "an older course", NOT_GRADED, "older"))
+    record_path(out, "Ann").rename(older)
+    assert batch(str(folder), "--out", str(out)).returncode == 0
+    assert [path.name for path in (out / "students").glob("*.json")] == [record_path(out, "Ann").name]
+    report = subprocess.run([sys.executable, "-m", "grader", "report", str(out)], capture_output=True, text=True,
+                            timeout=120)
+    assert report.returncode == 0 and "1 students: 1 graded" in report.stdout, report.stderr
+
+
+# --- what an entry may hold ------------------------------------------------------------------
+
+def pushed_repository(source: Path, bare: Path, files: dict[str, bytes]) -> Path:
+    """``bare``: a bare repository that a repository made in ``source``, with ``files``
+    committed, was pushed to (as a class's server holds them: loose refs and objects)."""
+    for name, content in files.items():
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        (source / name).write_bytes(content)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "done"]):
+        subprocess.run([*git, *command], cwd=source, check=True)
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    subprocess.run(["git", "push", "-q", str(bare), "HEAD:refs/heads/main"], cwd=source, check=True)
+    subprocess.run(["git", "--git-dir", str(bare), "symbolic-ref", "HEAD", "refs/heads/main"], check=True)
+    return bare
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_no_link_inside_an_entry_is_followed(tmp_path: Path) -> None:
+    """Copied work through symbolic links scores none of the victim's marks: a bare
+    repository whose refs/ and objects/ (or the folders inside objects/) are links to
+    another student's, a linked exercise file, a linked .git, a linked exercises/ folder
+    and an entry that is a link, each pointing into another student's work or outside
+    the class folder."""
+    from grader.submissions import Entry, collect
+
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    solution = SOLUTION_1.read_bytes()
+    victim = pushed_repository(tmp_path / "victim-src", folder / "victim", {"exercises/ex01_process.py": solution})
+    outside = tmp_path / "elsewhere"
+    (outside / "exercises").mkdir(parents=True)
+    (outside / "exercises" / "ex01_process.py").write_bytes(solution)
+    thief = folder / "thief"
+    thief.mkdir()
+    shutil.copyfile(victim / "HEAD", thief / "HEAD")
+    (thief / "refs").symlink_to(victim / "refs")
+    (thief / "objects").symlink_to(Path("..") / "victim" / "objects")
+    inner = folder / "inner"
+    shutil.copytree(victim, inner, symlinks=True, ignore=shutil.ignore_patterns("objects"))
+    (inner / "objects").mkdir()
+    for part in (victim / "objects").iterdir():
+        (inner / "objects" / part.name).symlink_to(part)
+    (folder / "linked-file" / "exercises").mkdir(parents=True)
+    (folder / "linked-file" / "exercises" / "ex01_process.py").symlink_to(outside / "exercises" / "ex01_process.py")
+    (folder / "linked-git").mkdir()
+    (folder / "linked-git" / ".git").symlink_to(victim)
+    (folder / "linked-folder").mkdir()
+    (folder / "linked-folder" / "exercises").symlink_to(outside / "exercises")
+    (folder / "linked-entry").symlink_to(outside)
+    assert collect(Entry("victim", victim), ["ex01_process"]).files == {"ex01_process": solution}
+    for name in ("thief", "inner", "linked-file", "linked-git", "linked-folder", "linked-entry"):
+        collected = collect(Entry(name, folder / name), ["ex01_process"])
+        assert not collected.files and collected.problem, (name, collected)
+    for name in ("thief", "inner"):
+        assert "symbolic link" in collect(Entry(name, folder / name), ["ex01_process"]).problem
+
+
+def crowded_zip(path: Path, members: int, claimed: int | None = None, zip64: bool = False) -> Path:
+    """A zip whose central directory lists ``members`` empty files named ``a`` (no data:
+    cheap to write, as costly to parse as any) and whose end record says it holds
+    ``claimed`` (default: ``members``), in a ZIP64 end record when ``zip64``."""
+    entry = struct.pack("<4s4B4HL2L5H2L", b"PK\x01\x02", 20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0) + b"a"
+    directory = entry * members
+    count = members if claimed is None else claimed
+    with path.open("wb") as file:
+        file.write(directory)
+        if zip64:
+            file.write(struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, count, count, len(directory), 0))
+            file.write(struct.pack("<4sLQL", b"PK\x06\x07", 0, len(directory), 1))
+            file.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0))
+        else:
+            file.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, len(directory), 0, 0))
+    return path
+
+
+def test_a_zip_listing_too_many_members_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    """A zip of a million members (its end record says so, in ZIP64), ones that say they
+    hold 3 but list a million (47 MB of list) or 300,000 (14 MB), and one that says it
+    holds three million: each refused at once, saying why, without the seconds and the
+    memory a parse costs."""
+    from grader.submissions import Entry, collect
+
+    for members, claimed, zip64, said in ((1_000_000, None, True, "a zip of 1,000,000 members"),
+                                          (1_000_000, 3, False, "a zip whose list of members takes 47,000,000 bytes"),
+                                          (300_000, 3, False, "a zip of more than 10,000 members"),
+                                          (1, 3_000_000, True, "a zip of 3,000,000 members")):
+        path = crowded_zip(tmp_path / f"{members}-{claimed}.zip", members, claimed, zip64)
+        started = time.monotonic()
+        collected = collect(Entry("x", path), ["ex01_process"])
+        assert time.monotonic() - started < 2.0, collected.problem
+        assert said in collected.problem and "not graded" in collected.problem, collected.problem
+
+
+def test_a_file_named_almost_right_is_named_with_what_to_rename_it_to(tmp_path: Path) -> None:
+    """``Ex02_Main_Guard.py``, ``ex03_queue (1).py``, ``ex04_speedup.py.txt``,
+    ``ex05-pool-map.py``, one in a subfolder: in a folder or a zip, each exercise without
+    its file says which file was meant and what to rename it to; an entry with nothing but
+    such files says it too."""
+    from grader.submissions import Entry, collect
+
+    near = {"ex02_main_guard": "Ex02_Main_Guard.py", "ex03_queue": "ex03_queue (1).py",
+            "ex04_speedup": "ex04_speedup.py.txt", "ex05_pool_map": "ex05-pool-map.py",
+            "ex06_apply_async": "work/deep/Ex06_Apply_Async.py"}
+    members = {"ex01_process.py": b"x = (\n", **{name: b"x = 1\n" for name in near.values()}}
+    folder = tmp_path / "submissions"
+    for path, content in members.items():
+        (folder / "ann" / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / "ann" / path).write_bytes(content)
+    make_zip(folder / "bob.zip", members)
+    (folder / "carl").mkdir()
+    (folder / "carl" / "Ex01_Process.py").write_text("x = 1\n")
+    modules = [f"ex{index:02d}_{name}" for index, name in ((1, "process"), (2, "main_guard"), (3, "queue"),
+                                                           (4, "speedup"), (5, "pool_map"), (6, "apply_async"))]
+    for student in ("ann", "bob.zip"):
+        assert collect(Entry(student, folder / student), modules).near_misses == near
+    out = tmp_path / "grades"
+    assert batch(str(folder), "--out", str(out)).returncode == 1
+    carl = rows(out)["carl"]
+    assert carl["status"] == NOT_GRADED and "Ex01_Process.py" in carl["reason"] and "ex01_process.py" in carl["reason"]
+    for student in ("ann", "bob"):
+        record = read_record(record_path(out, student))
+        assert record is not None and record.report is not None
+        problems = {exercise.file: exercise.problem for exercise in record.report.exercises}
+        for module, found in near.items():
+            problem = problems[f"exercises/{module}.py"]
+            assert f"{found}" in problem and f"rename it to {module}.py" in problem, problem
+        assert "rename" not in problems["exercises/ex07_shared_memory.py"]
+
+
+def test_the_rename_is_told_in_chinese_too() -> None:
+    from grader.results import ExerciseResult, Report
+    from grader.submissions import name_near_misses
+
+    exercise = ExerciseResult("exercise-3", "queue", "Queue", 1, problem="找不到文件", file="exercises/ex03_queue.py")
+    name_near_misses(Report([exercise]), {"ex03_queue": "ex03-queue.py"}, "zh")
+    assert "ex03-queue.py" in exercise.problem and "重命名为 ex03_queue.py" in exercise.problem
+
+
+# --- what the teacher's terminal shows -------------------------------------------------------
+
+CONTROL = re.compile(rb"[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]")  # but line feeds
+
+
+def test_names_are_printed_without_their_control_characters(tmp_path: Path) -> None:
+    """A folder named ``\\x1b[2Jevil`` (clear the screen) or holding a carriage return
+    and a bell: ``grade batch`` and ``grade report`` name it, with those characters
+    replaced; one whose name is not UTF-8 is named with U+FFFD."""
+    folder = tmp_path / "submissions"
+    (folder / "\x1b[2Jevil").mkdir(parents=True)  # nothing in it: not graded
+    (folder / "ring\x07\rback").mkdir()
+    (folder / "ring\x07\rback" / "ex01_process.py").write_text("x = (\n")
+    os.mkdir(os.fsencode(folder) + b"/latin-\xe9")
+    out = tmp_path / "grades"
+    done = batch(str(folder), "--out", str(out), text=False)
+    assert done.returncode == 1, done.stderr
+    report = subprocess.run([sys.executable, "-m", "grader", "report", str(out)], capture_output=True, timeout=120)
+    for shown in (done.stdout, done.stderr, report.stdout):
+        assert not CONTROL.search(shown), shown
+    assert "evil" in done.stdout.decode() and "back" in report.stdout.decode()
+    assert rows(out)["latin-\ufffd"]["status"] == NOT_GRADED and "latin-\ufffd" in report.stdout.decode()
+
+
+# --- what a check shows of a call's output ---------------------------------------------------
+
+def test_an_output_flood_shows_the_end_its_note_speaks_of(tmp_path: Path) -> None:
+    """One line longer than what is read of the output's end, whole or followed by blank
+    lines, after other lines or not: the note says only the end is shown, and the end
+    is there."""
+    from grader.excerpt import TailExcerpt
+    from grader.sandbox.untrusted import SessionFolder
+
+    for output in (b"x" * 10**6, b"start\n" + b"x" * 10**6 + b"\n\n\n", b"y\n" * 10**5 + b"x" * 10**6 + b"\n"):
+        (tmp_path / "output").write_bytes(output)
+        files = SessionFolder(tmp_path)
+        try:
+            shown = TailExcerpt("en")(files, "output", 0, None)
+        finally:
+            files.close()
+        note, _, end = shown.partition("\n")
+        assert "only the end is shown" in note and end.rstrip("\n").endswith("x" * 100), shown[-300:]
+
+
+def test_a_submission_printing_a_flood_shows_its_end(tmp_path: Path) -> None:
+    """``print('x' * 10**8)`` (past the 4 MiB output limit): the output under the check is
+    the end of what was kept, after its note."""
+    flood = tmp_path / "ex01_process.py"
+    flood.write_text("print('x' * 10**8)\n")
+    done = subprocess.run([sys.executable, "-m", "grader", "1", "--course", str(ROOT), "--submission", str(flood),
+                           "--start-method", "fork", "--format", "json"], capture_output=True, text=True, timeout=300,
+                          stdin=subprocess.DEVNULL)
+    outputs = [check["output"] for check in json.loads(done.stdout)["exercises"][0]["checks"] if check["output"]]
+    assert outputs
+    for output in outputs:
+        note, _, end = output.partition("\n")
+        assert "only the end is shown" in note and end.rstrip("\n").endswith("x" * 100), output[-300:]

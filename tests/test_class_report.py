@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from grader.batch import class_info
-from grader.class_report import NOT_GRADABLE, category, compute, render_html
+from grader.class_report import NOT_GRADABLE, category, compute, render_html, render_text
 from grader.gradebook import GRADED, NOT_GRADED, StudentRecord, save_class, save_record
 from grader.manifest import load_course
 from grader.results import CheckResult, Report, Status
@@ -94,6 +94,20 @@ def test_a_student_name_is_text_in_the_page(tmp_path: Path) -> None:
                                                        "<b>bad</b>")])
     html = render_html(stats)
     assert "<script>alert" not in html and "&lt;script&gt;" in html
+
+
+def test_a_student_name_is_shown_without_control_characters() -> None:
+    """A name or a reason with terminal escapes, a carriage return, a bell or a
+    right-to-left override (which shows a name backwards): the text report shows them
+    replaced, as every other view of a name does."""
+    from grader.gradebook import ClassInfo
+
+    stats = compute(ClassInfo("c", []), [
+        StudentRecord("\x1b[2Jevil\r", "x", "", "c", NOT_GRADED, "the zip \x1b]0;owned\x07 is odd"),
+        StudentRecord("\x1b[31mslow\x9b\u202egnp.exe", "y", "d", "c", GRADED, report=report(), seconds=5.0)])
+    shown = render_text(stats)
+    assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", shown), shown
+    assert "evil" in shown and "owned" in shown and "slow" in shown
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None and not os.environ.get("GRADE_REQUIRE_CHROMIUM"),
