@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import ast
 import functools
-import importlib.util
 import random
 import time
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Callable, NoReturn, TypeVar
 
 from grader import diagnose
 from grader.budget import FeedbackBudget
+from grader.check_modules import load_check_module
 from grader.diagnose import Said, causes_of, show
 from grader.i18n import text
 from grader.manifest import Exercise
@@ -108,11 +108,7 @@ class Plan:
 
 def load_plan(exercise: Exercise, seed: str) -> Plan:
     """The plan of ``exercise``'s check file, its inputs drawn from ``random.Random(seed)``."""
-    spec = importlib.util.spec_from_file_location(f"_grade_plan_{exercise.module}", exercise.checks)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.plan(random.Random(seed))
+    return load_check_module(exercise.checks).plan(random.Random(seed))
 
 
 def release_order(keys: list, rng: random.Random, values: list | None = None) -> tuple:

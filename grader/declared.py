@@ -18,12 +18,12 @@ the main check file's plan, in the same sandbox sessions (see :func:`declare`).
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+from grader.check_modules import load_check_module
 from grader.manifest import Exercise
 
 # The markers a check may carry, registered by grader.plugin (``pytest --markers``).
@@ -35,7 +35,7 @@ MARKERS = {
     "hidden": "the check is run and scored, but students never see its name, message, output or timeline: "
               "only how many hidden checks failed and the points they cost (grade --teacher shows it all).",
 }
-CHECK_PREFIX = "test_"  # python_functions of grader/checks/pytest.ini
+CHECK_PREFIX = "test_"  # python_functions of grader/grading.ini
 CLASS_PREFIX = "Test"  # pytest's default python_classes
 
 
@@ -113,15 +113,10 @@ def declare(exercise: Exercise) -> CheckTable:
 
 def _import(path: Path) -> ModuleType | None:
     """The check file at ``path``, executed as a module of its own (None if it fails to import)."""
-    spec = importlib.util.spec_from_file_location(f"_grade_declared_{path.stem}", path)
-    if spec is None or spec.loader is None:
-        return None
-    module = importlib.util.module_from_spec(spec)
     try:
-        spec.loader.exec_module(module)
+        return load_check_module(path)
     except Exception:  # pytest's collection says why, when the checks are run
         return None
-    return module
 
 
 def _declared(module: ModuleType, hidden: bool) -> dict[str, Declared]:

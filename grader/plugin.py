@@ -31,11 +31,13 @@ import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 from grader.budget import FeedbackBudget
 from grader.check import CheckFailed, Run
+from grader.check_modules import load_check_module
 from grader.declared import MARKERS
 from grader.i18n import resolve_language, text
 from grader.manifest import Course, Exercise, find_course_root, load_course
@@ -98,6 +100,34 @@ def pytest_configure(config: pytest.Config) -> None:
                      None) or Scheduler(course, submissions, tuple(config.getoption("grade_start_method")),
                                         random.randrange(2**32) if seed is None else seed, language=language)
     config.stash[state_key] = GradeState(course, scheduler, language)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector:
+    """Every folder is a plain :class:`pytest.Dir`, never a package: a course's
+    ``grader/checks/__init__.py``, imported as ``grader.checks``, would be the installed
+    grader's."""
+    return pytest.Dir.from_parent(parent, path=path)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> pytest.Module:
+    return CheckModule.from_parent(parent, path=module_path)
+
+
+class CheckModule(pytest.Module):
+    """A check file, imported from the course being graded under a name of its own
+    (:func:`~grader.check_modules.load_check_module`), whatever grader is installed."""
+
+    def _getobj(self) -> ModuleType:
+        try:
+            return load_check_module(self.path)
+        except Exception as error:
+            raised = pytest.ExceptionInfo.from_current()
+            if not any(Path(entry.path) == self.path for entry in raised.traceback):
+                raise self.CollectError(raised.exconly()) from error  # a syntax error: its text says where
+            raised.traceback = raised.traceback.cut(path=self.path)  # from the check file's own frames on
+            raise self.CollectError(raised.getrepr(style="short")) from error
 
 
 def _exercise_of(node: pytest.Item) -> Exercise | None:

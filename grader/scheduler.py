@@ -39,6 +39,7 @@ most two timeouts per start method, never a loop).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import threading
@@ -275,7 +276,6 @@ class Scheduler:
                 try:
                     self._start(following, deferred=True)
                 except Exception:  # its plan does not load: its checks start it, and see why
-                    self._started.discard(following.id)
                     self._unplanned.add(following.id)
                     return
 
@@ -288,8 +288,8 @@ class Scheduler:
     def _start(self, exercise: Exercise, deferred: bool = False) -> None:
         if exercise.id in self._started or self._closed:
             return
+        plan = self.plan(exercise)  # if it raises, not started: whoever asks next sees the error again
         self._started.add(exercise.id)
-        plan = self.plan(exercise)
         submission = self.submissions.get(exercise.module, self.course.path_of(exercise))
         known = self.timeouts.known(exercise)
         # Unknown: the sessions' threads resolve it (one measures the reference, the others wait).
@@ -343,7 +343,8 @@ class Scheduler:
             self.start(exercise)
             following = self.order[self.order.index(exercise) + 1:] if exercise in self.order else []
             if following:
-                self.start(following[0])
+                with contextlib.suppress(Exception):  # a plan that does not load: its own checks say so
+                    self.start(following[0])
             collected = self._running[key]
         outcome = collected.result()  # still in _running if interrupted: close() stops it
         with self._lock:

@@ -43,6 +43,7 @@ import pytest
 from conftest import ROOT, descendants, grade
 from grader.manifest import load_course
 from grader.sandbox.isolation import isolation
+from grader.starters import shipped_starter
 from grader.timeouts import Timeouts
 
 TAMPERING = ROOT / "tests" / "examples" / "tampering"
@@ -137,8 +138,10 @@ def _grade_in(case: str, fmt: str, mode: str, tmp_path: Path) -> tuple[Graded, l
 
 
 def _solution_lines(module: str, submission: Path) -> list[str]:
-    """Lines of the reference solution that nothing else the student sees contains."""
-    known = submission.read_text() + _read(ROOT / "exercises" / f"{module}.py")
+    """Lines of the reference solution that nothing else the student sees contains (the
+    starter as shipped: a student's solved exercises/ would make every line known)."""
+    shipped = shipped_starter(ROOT, module)
+    known = submission.read_text() + (shipped[0].decode() if shipped else _read(ROOT / "exercises" / f"{module}.py"))
     lines = {line.strip() for line in _read(ROOT / "solutions" / f"{module}.py").splitlines()}
     return sorted(line for line in lines if len(line) >= 25 and line not in known)
 

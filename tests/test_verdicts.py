@@ -112,3 +112,33 @@ def test_a_check_that_raises_shows_the_graders_traceback_as_the_graders(tmp_path
     block = completed.stdout.partition("! test_grader_fault [fork]")[2]
     assert graders in block and yours not in completed.stdout, completed.stdout
     assert "LookupError: a fault of the check file, not of the submission" in block.partition(graders)[2]
+
+
+@pytest.mark.parametrize("body, said", [("raise LookupError('the check file itself is broken')\n",
+                                          "LookupError: the check file itself is broken"),
+                                         ("def test_unclosed(run: Run) -> None:\n    print((\n",
+                                          "SyntaxError: '(' was never closed")], ids=["raises", "syntax"])
+def test_a_check_file_that_cannot_be_imported_leaves_its_exercise_not_graded(tmp_path: Path, body: str,
+                                                                            said: str) -> None:
+    """Imported from the course under a name of its own, a check file's import error is
+    said as such, from the check file's own lines: the exercise is not graded, never passed."""
+    course = course_with_check(tmp_path, body)
+    completed = subprocess.run([sys.executable, "-m", "grader", "--course", str(course), "--solution",
+                                "--format", "json"], capture_output=True, text=True, timeout=120,
+                               env={**os.environ, "GRADE_LANG": "en"})
+    assert completed.returncode == 1, completed.stderr
+    (exercise,) = json.loads(completed.stdout)["exercises"]
+    assert exercise["status"] == "error" and exercise["score"] == 0
+    assert "could not be loaded" in exercise["message"] and said in exercise["message"]
+    assert "check_modules.py" not in exercise["message"]  # the grader's own frames are not the teacher's concern
+
+
+def test_check_files_of_the_same_name_in_two_folders_are_two_modules(tmp_path: Path) -> None:
+    from grader.check_modules import load_check_module
+
+    for folder, value in (("one", 1), ("two", 2)):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "check_ex01_process.py").write_text(f"VALUE = {value}\n")
+    one, two = (load_check_module(tmp_path / folder / "check_ex01_process.py") for folder in ("one", "two"))
+    assert (one.VALUE, two.VALUE) == (1, 2) and one.__name__ != two.__name__
+    assert not one.__name__.startswith("grader.") and sys.modules[two.__name__] is two

@@ -116,38 +116,3 @@ def test_the_grading_steps_run_as_on_the_runner(pull_request: Path, tmp_path: Pa
     assert sorted(path.name for path in results.iterdir()) == ["junit.xml", "results.json", "summary.md"]
     subprocess.run(["bash", "-e", "-c", step("Summary")["run"]], cwd=pull_request, env=env, check=True)
     assert "exercise-3" in summary.read_text(encoding="utf-8") and "10/10" not in summary.read_text(encoding="utf-8")
-
-
-# --- the scale-out examples of docs/scale-out/ -------------------------------------------
-
-SCALE_OUT = ROOT / "docs" / "scale-out"
-
-
-def test_the_class_matrix_workflow_passes_actionlint() -> None:
-    assert actionlint(SCALE_OUT / "grade-class.yml") == []
-
-
-def test_the_class_matrix_grades_every_shard_and_merges_them() -> None:
-    document = yaml.safe_load((SCALE_OUT / "grade-class.yml").read_text(encoding="utf-8"))
-    shards = document["jobs"]["grade"]["strategy"]["matrix"]["shard"]
-    assert shards == list(range(1, int(document["env"]["SHARDS"]) + 1))
-    (grade_step,) = [s for s in document["jobs"]["grade"]["steps"] if "grade batch" in s.get("run", "")]
-    assert '--shard "${{ matrix.shard }}/$SHARDS"' in grade_step["run"]
-    (merge,) = [s for s in document["jobs"]["report"]["steps"] if "grade report" in s.get("run", "")]
-    assert "grade report grades-*" in merge["run"] and document["permissions"] == {"contents": "read"}
-
-
-def test_the_indexed_job_gives_each_pod_its_own_shard(tmp_path: Path) -> None:
-    job = yaml.safe_load((SCALE_OUT / "grade-class-job.yaml").read_text(encoding="utf-8"))
-    spec = job["spec"]
-    assert (job["kind"], spec["completionMode"]) == ("Job", "Indexed")
-    assert spec["completions"] == spec["parallelism"]
-    (container,) = spec["template"]["spec"]["containers"]
-    shards = {item["name"]: item["value"] for item in container["env"]}["SHARDS"]
-    assert int(shards) == spec["completions"]
-    script = container["args"][0].replace("grade batch", "echo")  # what each pod would run
-    said = [subprocess.run(["sh", "-c", script], env={"JOB_COMPLETION_INDEX": str(index), "SHARDS": shards},
-                           capture_output=True, text=True, check=True).stdout.split()
-            for index in range(spec["completions"])]
-    assert [words[words.index("--shard") + 1] for words in said] == [f"{i}/{shards}" for i in range(1, 5)]
-    assert len({words[words.index("--out") + 1] for words in said}) == spec["completions"]
