@@ -13,9 +13,12 @@ from __future__ import annotations
 import argparse
 import ctypes
 import dataclasses
+import difflib
 import importlib
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -170,10 +173,19 @@ def main(argv: list[str] | None = None) -> int:
     # process's environment or memory, nor open its output, through /proc.
     ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv and argv[0] in COMMAND_MODULES:
-        return importlib.import_module(COMMAND_MODULES[argv[0]]).main(argv[1:])
-    if argv and argv[0] in COMMANDS:
-        return _command(argv[0], argv[1:])
+    try:
+        if argv and argv[0] in COMMAND_MODULES:
+            return importlib.import_module(COMMAND_MODULES[argv[0]]).main(argv[1:])
+        if argv and argv[0] in COMMANDS:
+            return _command(argv[0], argv[1:])
+        return _grade_command(argv)
+    except KeyboardInterrupt:  # Ctrl-C outside a grading (which says so itself): no traceback
+        print(file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _grade_command(argv: list[str]) -> int:
+    """``grade [EXERCISE...] [options]``: grade, or ``--stress``."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.jobs < 1:
@@ -185,14 +197,44 @@ def main(argv: list[str] | None = None) -> int:
     outputs = parse_outputs(parser, args.output)
     if args.submission is not None and not args.submission.exists():
         parser.error(f"--submission {args.submission}: no such file or folder")
+    root = course_root(parser, args)
+    if unknown := _unknown_selection(root, args.exercises, resolve_language(args.lang)):
+        print(f"grade: error: {unknown}", file=sys.stderr)
+        return EXIT_USAGE
     options = Options(
-        course_root=course_root(parser, args), selection=tuple(args.exercises), submission=args.submission,
+        course_root=root, selection=tuple(args.exercises), submission=args.submission,
         solution=args.solution, start_methods=tuple(args.start_methods), jobs=args.jobs,
         seed=args.seed, language=args.lang, teacher=args.teacher,
     )
     if args.stress is not None:
         return stress_test(options, args.stress, args.format)
     return grade(options, args.format, outputs=outputs)
+
+
+def _unknown_selection(root: Path, names: list[str], language: str) -> str:
+    """The error for the first of ``names`` that selects no exercise; '' when all do,
+    or when the course cannot be loaded (the grading says why)."""
+    if not names:
+        return ""
+    try:
+        course = load_course(root)
+    except ManifestError:
+        return ""
+    unknown = next((name for name in names if course.select(name) is None), None)
+    return "" if unknown is None else _unknown_exercise(course, unknown, language)
+
+
+def _unknown_exercise(course: Course, name: str, language: str) -> str:
+    """Why ``name`` selects no exercise: the closest exercise by slug or module name,
+    when one is close (``qeue``: exercise-3 (queue)), then every valid one. Ids and
+    numbers are not guessed at: exercise-42 is as near exercise-4 as exercise-2."""
+    valid = ", ".join(f"{ex.id} ({ex.slug})" for ex in course.exercises)
+    by_word = {word: exercise for exercise in course.exercises for word in (exercise.slug, exercise.module)}
+    close = difflib.get_close_matches(name.strip().lower(), list(by_word), n=1)
+    if not close:
+        return text("cli.unknown_exercise", language, name=repr(name), valid=valid)
+    guess = by_word[close[0]]
+    return text("cli.did_you_mean", language, name=repr(name), id=guess.id, slug=guess.slug, valid=valid)
 
 
 def grade(options: Options, output_format: str = "text", terminal: Terminal | None = None,
@@ -264,12 +306,47 @@ def _live(work: Callable[[LiveLine | None], Graded], terminal: Terminal, languag
     missing, when any is (once per command)."""
     if announce and (notice := isolation().notice(language)):
         print(notice, file=sys.stderr)
-    try:
-        with terminal.live(language) as live:
-            return work(live)
-    except (UsageError, ManifestError) as error:
-        print(f"grade: error: {error}", file=sys.stderr)
-        return None
+    with _CtrlC() as ctrl_c:
+        try:
+            with terminal.live(language) as live:
+                return work(live)
+        except (UsageError, ManifestError) as error:
+            print(f"grade: error: {error}", file=sys.stderr)
+            return None
+        except Exception:
+            if not ctrl_c.pressed:
+                raise  # a fault of the grader: its traceback is the report to file
+            # Ctrl-C stopped the grading on its way (a sandbox session stopped before it
+            # started, a measurement cut short): that is the interruption, not a fault.
+            print(text("cli.interrupted", language), file=sys.stderr)
+            raise KeyboardInterrupt from None
+
+
+class _CtrlC:
+    """Notes whether Ctrl-C (SIGINT) came while it is entered, and raises
+    KeyboardInterrupt as Python's own handler does. Installed only where Python's own
+    handler is (the main thread; not where SIGINT is ignored or handled by another),
+    and put back on the way out."""
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self._installed = False
+
+    def __enter__(self) -> _CtrlC:
+        if threading.current_thread() is threading.main_thread() and \
+                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, self._handle)
+            self._installed = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            self._installed = False
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self.pressed = True
+        signal.default_int_handler(signum, frame)
 
 
 def _remember(root: Path, report: Report, report_language: str | None) -> None:
@@ -300,8 +377,7 @@ def _command(name: str, argv: list[str]) -> int:
     if getattr(args, "exercise", None) is not None:
         exercise = course.select(args.exercise)
         if exercise is None:
-            valid = ", ".join(f"{ex.id} ({ex.slug})" for ex in course.exercises)
-            print(f"grade {name}: error: unknown exercise {args.exercise!r}; choose from: {valid}", file=sys.stderr)
+            print(f"grade {name}: error: {_unknown_exercise(course, args.exercise, language)}", file=sys.stderr)
             return EXIT_USAGE
     options = Options(course_root=root, start_methods=tuple(getattr(args, "start_methods", ())),
                       seed=getattr(args, "seed", None), language=args.lang)

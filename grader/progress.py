@@ -1,8 +1,11 @@
 """A student's progress: ``.grade/state.json`` in the course folder (git-ignored).
 
 Per exercise: the status of its last grading, the digest of the file then graded (so a
-file changed since is seen as such) and how many hints were shown. Written atomically
-(a temporary file renamed over the old one). The file is the student's, not the
+file changed since is seen as such), whether it ever passed (a pass once earned stays
+earned: ``grade reset`` does not lock the solution again), the digest of the starter
+``grade reset`` put back since, and how many hints were shown. Fields added since the
+first files were written have defaults, so an older file reads as it was meant. Written
+atomically (a temporary file renamed over the old one). The file is the student's, not the
 grader's: a missing one is an empty progress, a corrupt or unreadable one is set aside
 with one line of warning and rebuilt, an unwritable one is ignored with one line;
 never a crash. It decides nothing about a grade: it only remembers.
@@ -37,6 +40,7 @@ class Progress(str, enum.Enum):
     FAILED = "failed"  # graded, not passed (failed, error or timeout)
     NOT_TRIED = "not tried"
     CHANGED = "changed"  # the file changed since it was last graded
+    RESET = "reset"  # the file is the starter ``grade reset`` put back (and not graded since)
 
 
 class ExerciseState(msgspec.Struct, forbid_unknown_fields=False):
@@ -44,6 +48,14 @@ class ExerciseState(msgspec.Struct, forbid_unknown_fields=False):
     digest: str = ""  # sha256 of the file then graded
     graded_at: float = 0.0  # time.time() of that grading
     hints_shown: int = 0  # how many of the exercise's hints ``grade hint`` has shown
+    ever_passed: bool = False  # passed once under all its start methods (older files: see ``earned``)
+    reset_digest: str = ""  # sha256 of the starter ``grade reset`` wrote since the last grading
+
+    @property
+    def earned(self) -> bool:
+        """Whether the exercise has passed once, whatever its file is now (a file written
+        before ``ever_passed`` existed tells it by its last status)."""
+        return self.ever_passed or self.status == Status.PASSED.value
 
 
 class _StateFile(msgspec.Struct):
@@ -70,12 +82,19 @@ class State:
         state = self.exercises.get(exercise.id)
         if state is None or not state.status:
             return Progress.NOT_TRIED
-        if state.digest != file_digest(course.path_of(exercise)):
-            return Progress.CHANGED
-        return Progress.PASSED if state.status == Status.PASSED.value else Progress.FAILED
+        digest = file_digest(course.path_of(exercise))
+        if digest == state.digest:
+            return Progress.PASSED if state.status == Status.PASSED.value else Progress.FAILED
+        return Progress.RESET if digest == state.reset_digest else Progress.CHANGED
 
     def passed(self, course: Course, exercise: Exercise) -> bool:
+        """Whether the file as it is now has passed (what ``grade next`` goes by)."""
         return self.progress(course, exercise) is Progress.PASSED
+
+    def earned(self, exercise: Exercise) -> bool:
+        """Whether the exercise has passed once (its solution stays unlocked)."""
+        state = self.exercises.get(exercise.id)
+        return state is not None and state.earned
 
     def next_exercise(self, course: Course) -> Exercise | None:
         """The first exercise not passed (a passed one whose file changed since counts as not passed)."""
@@ -99,15 +118,17 @@ class State:
                 partial.append(exercise)
                 continue
             state = self.of(exercise)
+            state.ever_passed = state.earned or result.status is Status.PASSED
             state.status = result.status.value
             state.digest = file_digest(course.path_of(exercise))
             state.graded_at = time.time()
+            state.reset_digest = ""
         return partial
 
-    def forget(self, exercise: Exercise) -> None:
-        """Back to "not tried" (after ``grade reset``); the hints shown stay shown."""
-        hints = self.of(exercise).hints_shown
-        self.exercises[exercise.id] = ExerciseState(hints_shown=hints)
+    def reset(self, exercise: Exercise, starter: bytes) -> None:
+        """Remember that ``grade reset`` wrote ``starter`` over the exercise's file: the
+        last grading, a pass once earned and the hints shown are kept."""
+        self.of(exercise).reset_digest = hashlib.sha256(starter).hexdigest()
 
     def save(self) -> None:
         """Write the state atomically; a folder that cannot be written is a warning."""

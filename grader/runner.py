@@ -24,7 +24,7 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Iterator, Protocol
 
 from grader.declared import CheckTable, declare
 from grader.i18n import resolve_language, text
@@ -193,6 +193,22 @@ class _InterruptWatch:
     def __init__(self) -> None:
         self.fired = False
         self.previous: object = None
+        self._holding = False
+        self._pending: tuple[int, object] | None = None
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Within the block, Ctrl-C is only remembered; it interrupts once the block ends.
+        An import interrupted midway can leave its module lock held, and the sessions'
+        threads, importing too, would wait for it forever."""
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self._interrupt(*pending)
 
     def install(self) -> None:
         if threading.current_thread() is threading.main_thread():
@@ -207,6 +223,12 @@ class _InterruptWatch:
         if self.previous is signal.SIG_IGN:
             return
         self.fired = True
+        if self._holding:
+            self._pending = (signum, frame)
+        else:
+            self._interrupt(signum, frame)
+
+    def _interrupt(self, signum: int, frame: object) -> None:
         if callable(self.previous):
             self.previous(signum, frame)
         raise KeyboardInterrupt
@@ -396,7 +418,8 @@ def _run_checks(course: Course, submissions: dict[Exercise, Path], options: Opti
             # that raises by its checks: neither stops the run here.
             with contextlib.suppress(Exception):
                 scheduler.start(next(iter(submissions)))
-        import pytest  # only now: the first sandboxes are already running
+        with ctrl_c.held():
+            import pytest  # only now: the first sandboxes are already running
 
         # Plugins are named above: scanning every installed package's entry points for
         # others costs a tenth of a second per run, and a student's unrelated pytest

@@ -360,7 +360,8 @@ class Scheduler:
 
     def close(self, abort: bool = False) -> None:
         """Wait for (and clean up after) sessions nobody asked for; with ``abort``
-        (Ctrl-C), stop them first. Every session is closed, even when one fails."""
+        (Ctrl-C), stop them first. Every session is closed, even when one fails; the
+        first failure is raised then, unless the sessions were aborted."""
         with self._lock:
             self._closed = True  # nothing starts from now on
             running, self._running = list(self._running.values()), {}
@@ -374,5 +375,5 @@ class Scheduler:
                 session.result()
             except Exception as error:  # close the others all the same
                 errors.append(error)
-        if errors:
+        if errors and not abort:  # after an abort, a session's error is the abort's echo
             raise errors[0]

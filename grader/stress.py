@@ -2,8 +2,10 @@
 verdicts, so a race that bites only sometimes is seen (and a flaky check is caught).
 
 Each run draws new inputs (its own seed, shown for every failure so that ``--seed``
-gives it back). The runs are sequential: run at the same time on a small machine they
-would change the timing they are meant to sample.
+gives it back; with ``--seed S``, the first run is graded with S itself and the others
+with seeds drawn from S; the output lists the seeds that ran). The runs are sequential:
+run at the same time on a small machine they would change the timing they are meant to
+sample.
 
 Students see an exercise's hidden checks as one line, "(hidden checks)", failed in a run
 when any of them failed (:meth:`~grader.results.Report.for_students`); teachers
@@ -64,6 +66,12 @@ class StressReport:
     tallies: list[Tally]
     reports: list[Report]  # every run's report, in order
     interrupted: bool = False
+    seed: int | None = None  # the --seed asked for: the first run's
+
+    @property
+    def seeds(self) -> list[int]:
+        """The seeds of the runs graded, in order."""
+        return [report.seed for report in self.reports]
 
     @property
     def all_passed(self) -> bool:
@@ -71,22 +79,22 @@ class StressReport:
 
     def to_json(self) -> dict:
         return {"schema": "grade-stress/1", "runs": self.runs, "interrupted": self.interrupted,
-                "seeds": [report.seed for report in self.reports],
+                "seeds": self.seeds,
                 "checks": [tally.to_json() for tally in self.tallies]}
 
 
 def stress(options: Options, runs: int, observer: Observer | None = None) -> StressReport:
-    """Grade ``options``'s selection ``runs`` times, each with a new seed (``options.seed``,
-    when given, seeds the seeds: the same command gives the same runs). The tallies are
-    what students may see unless ``options.teacher``; the reports are complete."""
-    seeds = random.Random(options.seed).sample(range(2**32), runs) if options.seed is not None else \
-        [random.randrange(2**32) for _ in range(runs)]
+    """Grade ``options``'s selection ``runs`` times, each with a new seed: ``options.seed``,
+    when given, is the first run's, and seeds the others (the same command gives the same
+    runs). The tallies are what students may see unless ``options.teacher``; the reports
+    are complete."""
+    seeds = _seeds(options.seed, runs)
     tallies: dict[tuple[str, str, str | None], Tally] = {}
     reports = []
     for seed in seeds:
         report = run(dataclasses.replace(options, seed=seed), observer)
         if report.interrupted:
-            return StressReport(len(reports), list(tallies.values()), reports, interrupted=True)
+            return StressReport(len(reports), list(tallies.values()), reports, interrupted=True, seed=options.seed)
         reports.append(report)
         for exercise in (report if options.teacher else report.for_students()).exercises:
             verdicts = [((exercise.id, check.name, check.start_method), check.hidden, check.status)
@@ -100,12 +108,25 @@ def stress(options: Options, runs: int, observer: Observer | None = None) -> Str
                 tally.verdicts[status] += 1
                 if status is not Status.PASSED:
                     tally.failing_seeds.append(seed)
-    return StressReport(runs, list(tallies.values()), reports)
+    return StressReport(runs, list(tallies.values()), reports, seed=options.seed)
+
+
+def _seeds(first: int | None, runs: int) -> list[int]:
+    """``runs`` distinct seeds: ``first`` and seeds drawn from it, or all drawn at random."""
+    if first is None:
+        return random.sample(range(2**32), runs)
+    others = [seed for seed in random.Random(first).sample(range(2**32), runs) if seed != first]
+    return [first, *others][:runs]
 
 
 def render(result: StressReport, language: str) -> list[Line]:
     """One line per check and start method: how many runs passed, and the seeds of failures."""
     lines = [Line(text("stress.title", language, runs=result.runs), "bold")]
+    if result.reports:
+        shown = ", ".join(str(seed) for seed in result.seeds[:MAX_SEEDS_SHOWN])
+        shown += "…" if len(result.seeds) > MAX_SEEDS_SHOWN else ""
+        said = "stress.seeds_from_option" if result.seed is not None else "stress.seeds_run"
+        lines.append(Line(text(said, language, seeds=shown), "dim"))
     width = max((columns(_name(tally, language)) for tally in result.tallies), default=0)
     exercise = None
     for tally in result.tallies:

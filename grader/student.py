@@ -16,12 +16,14 @@ from grader.i18n import columns, fit, text
 from grader.manifest import Course, Exercise
 from grader.progress import STATE_FOLDER, Progress, State, write_atomically
 from grader.report import Line
+from grader.results import Status
 from grader.starters import StarterError, shipped_starter
 from grader.timeouts import Timeouts, describe
 
 BACKUPS = "backups"
 CONTRACT = Path("docs") / "exercises.md"
-MARKS = {Progress.PASSED: "✓", Progress.FAILED: "✗", Progress.NOT_TRIED: "·", Progress.CHANGED: "~"}
+MARKS = {Progress.PASSED: "✓", Progress.FAILED: "✗", Progress.NOT_TRIED: "·", Progress.CHANGED: "~",
+         Progress.RESET: "·"}
 
 
 class CommandError(Exception):
@@ -33,12 +35,7 @@ def list_exercises(course: Course, state: State, language: str) -> list[Line]:
     upcoming = state.next_exercise(course)
     rows = []
     for exercise in course.exercises:
-        progress = state.progress(course, exercise)
-        label = text(f"progress.{progress.name.lower()}", language)
-        if progress is Progress.CHANGED:
-            label += " " + text("progress.last", language, status=text(f"status.{state.of(exercise).status}",
-                                                                       language))
-        rows.append((exercise, progress, label))
+        rows.append((exercise, state.progress(course, exercise), _state_label(course, exercise, state, language)))
     width_slug = max(len(ex.slug) for ex in course.exercises)
     width_topic = max(len(ex.topic) for ex in course.exercises)
     width_title = max(columns(ex.title.get(language)) for ex in course.exercises)
@@ -57,13 +54,29 @@ def list_exercises(course: Course, state: State, language: str) -> list[Line]:
     return lines
 
 
-_STYLES = {Progress.PASSED: "green", Progress.FAILED: "red", Progress.NOT_TRIED: "", Progress.CHANGED: "yellow"}
+_STYLES = {Progress.PASSED: "green", Progress.FAILED: "red", Progress.NOT_TRIED: "", Progress.CHANGED: "yellow",
+           Progress.RESET: ""}
+
+
+def _state_label(course: Course, exercise: Exercise, state: State, language: str) -> str:
+    """Where the student stands, in words: the state of the file as it is now (passed,
+    failed, not tried, changed since graded with the last status, reset to the starter),
+    and "passed before" when the exercise passed once but its file now has not, unless
+    the last status already says so."""
+    progress = state.progress(course, exercise)
+    label = text(f"progress.{progress.name.lower()}", language)
+    last = state.of(exercise).status if progress is Progress.CHANGED else ""
+    if last:
+        label += " " + text("progress.last", language, status=text(f"status.{last}", language))
+    if progress is not Progress.PASSED and state.earned(exercise) and last != Status.PASSED.value:
+        label += " · " + text("progress.passed_before", language)
+    return label
 
 
 def show(course: Course, exercise: Exercise, state: State, language: str) -> str:
     """The exercise's header, its instructions (from the starter) and its contract
     (its section of ``docs/exercises.md``), as Markdown."""
-    progress = text(f"progress.{state.progress(course, exercise).name.lower()}", language)
+    progress = _state_label(course, exercise, state, language)
     timeout = Timeouts(course).resolve(exercise)  # auto: measured here the first time
     parts = [f"# {exercise.id} · {exercise.slug} · {exercise.title.get(language)}",
              text("show.facts", language, topic=exercise.topic,
@@ -75,7 +88,10 @@ def show(course: Course, exercise: Exercise, state: State, language: str) -> str
         parts += [f"## {text('show.instructions', language)}", "```text\n" + instructions + "\n```"]
     contract = _contract(course, exercise, language)
     if contract:
-        parts += [f"## {text('show.contract', language)} ({CONTRACT.as_posix()})", contract]
+        parts.append(f"## {text('show.contract', language)} ({CONTRACT.as_posix()})")
+        if language == "zh" and not _chinese(_without_summary(contract)):  # not translated yet
+            parts.append(f"> {text('show.contract_english', language)}")
+        parts.append(contract)
     parts.append(text("show.commands", language, id=exercise.id, number=exercise.number))
     return "\n\n".join(parts) + "\n"
 
@@ -131,10 +147,15 @@ def _contract(course: Course, exercise: Exercise, language: str) -> str:
                       re.MULTILINE | re.DOTALL)
     if not match:
         return ""
-    lines = match.group(1).strip().split("\n")
+    section = match.group(1).strip()
     if language != "zh":  # the section opens with a summary in Chinese: not for an English reader
-        lines = [line for line in lines if not (line.startswith("*") and _chinese(line))]
-    return "\n".join(lines).strip()
+        return _without_summary(section).strip()
+    return section
+
+
+def _without_summary(contract: str) -> str:
+    """``contract`` without its italic lines in Chinese (the summary a section opens with)."""
+    return "\n".join(line for line in contract.split("\n") if not (line.startswith("*") and _chinese(line)))
 
 
 def _chinese(line: str) -> bool:
@@ -183,6 +204,7 @@ def reset(course: Course, exercise: Exercise, state: State, language: str, confi
     except OSError as error:
         raise CommandError(f"{relative}: {error.strerror or error}") from None
     if current == starter:
+        state.reset(exercise, starter)
         return [Line(text("reset.already", language, path=relative))]
     if current is not None and not confirm(text("reset.confirm", language, path=relative)):
         raise CommandError(text("reset.declined", language))
@@ -191,7 +213,7 @@ def reset(course: Course, exercise: Exercise, state: State, language: str, confi
         backup = _backup(course.root, exercise.module, current)
         lines.append(Line(text("reset.saved", language, backup=backup.relative_to(course.root).as_posix())))
     write_atomically(target, starter)
-    state.forget(exercise)
+    state.reset(exercise, starter)
     lines.append(Line(text("reset.done", language, path=relative, commit=commit[:10]), "green"))
     return lines
 
@@ -213,11 +235,11 @@ def _backup(root: Path, module: str, content: bytes) -> Path:
 
 
 def solution(course: Course, exercise: Exercise, state: State, language: str) -> str:
-    """The reference solution, once the exercise has passed."""
+    """The reference solution, once the exercise has passed (whatever its file is since)."""
     path = course.solutions_dir / f"{exercise.module}.py"
     if not path.is_file():
         raise CommandError(text("solution.none", language))
-    if not state.passed(course, exercise):
-        progress = text(f"progress.{state.progress(course, exercise).name.lower()}", language)
-        raise CommandError(text("solution.locked", language, id=exercise.id, state=progress))
+    if not state.earned(exercise):
+        raise CommandError(text("solution.locked", language, id=exercise.id,
+                                state=_state_label(course, exercise, state, language)))
     return path.read_text(encoding="utf-8", errors="replace")

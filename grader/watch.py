@@ -7,14 +7,22 @@ no events: network and container mounts; it also stands in when watchfiles canno
 start), and the keys the student presses (``h`` hint, ``l`` list, ``r`` re-run, ``q``
 quit; the terminal is in cbreak mode while watching and restored on every way out).
 A change is graded only when the file's content differs from what was last graded, so
-an editor's double write grades once. Ctrl-C stops the grading under way (its sandboxes
-are killed), restores the terminal and exits with 130.
+an editor's double write grades once. Ctrl-C, at any moment, stops the grading under way
+(its sandboxes are killed), restores the terminal and exits with 130, without a traceback.
+
+What a grading imports late (pytest and its plugins, after the first sandboxes started)
+is imported before the first grading here: Ctrl-C raises KeyboardInterrupt wherever the
+main thread is, and inside an import it can leave CPython's import lock held
+(``importlib._bootstrap._get_module_lock``), after which the next sandbox to start (a
+fork with ``preexec_fn`` takes that lock) would wait for ever. Before the first grading,
+such a Ctrl-C only ends the command; during a grading, there is nothing left to import.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib
 import os
 import queue
 import sys
@@ -34,6 +42,9 @@ POLL_S = 1.0
 DEBOUNCE_MS = 200
 KEYS = {"h": "hint", "l": "list", "r": "rerun", "q": "quit"}
 EXIT_QUIT, EXIT_INTERRUPTED = 0, 130
+# Imported by pytest as it configures itself and names the checks, besides its plugins
+# (readline only where Python has it).
+PYTEST_LATE_IMPORTS = ("_pytest._argcomplete", "pdb", "encodings.unicode_escape", "readline")
 
 
 def watch(course: Course, start: Exercise | None, options: Options, language: str) -> int:
@@ -81,6 +92,7 @@ def watch(course: Course, start: Exercise | None, options: Options, language: st
         try:
             if polling:
                 print(text("watch.polling", language, seconds=f"{POLL_S:g}"))
+            _import_what_grading_imports()
             run_current()
             while True:
                 try:
@@ -105,6 +117,17 @@ def watch(course: Course, start: Exercise | None, options: Options, language: st
         except KeyboardInterrupt:
             print()
             return EXIT_INTERRUPTED
+
+
+def _import_what_grading_imports() -> None:
+    """Import pytest, the plugins a grading loads and what they import late (see the
+    module's notes)."""
+    from _pytest.config import default_plugins
+
+    for name in ("pytest", *(f"_pytest.{plugin}" for plugin in default_plugins), "pytest_timeout", "grader.plugin",
+                 *PYTEST_LATE_IMPORTS):
+        with contextlib.suppress(ImportError):  # one pytest does not have: it will not import it either
+            importlib.import_module(name)
 
 
 @contextlib.contextmanager

@@ -24,6 +24,20 @@ def test_unknown_exercise_is_a_usage_error_listing_the_valid_ones() -> None:
     assert "unknown exercise 'exercise-42'" in completed.stderr
     assert "exercise-1 (process)" in completed.stderr and "exercise-10 (word-count)" in completed.stderr
     assert completed.stdout == ""
+    assert "did you mean" not in completed.stderr  # exercise-42: as near exercise-4 as exercise-2, no guess
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["qeue"], "grade: error: unknown exercise 'qeue': did you mean exercise-3 (queue)? Or choose from: "),
+    (["ex08_lok"], "grade: error: unknown exercise 'ex08_lok': did you mean exercise-8 (lock)? Or choose from: "),
+    (["show", "wordcount", "--lang", "zh"], "grade show: error: 没有这个练习：'wordcount'。"
+                                            "你是不是想输入 exercise-10（word-count）？可选的练习："),
+])
+def test_an_unknown_exercise_close_to_one_is_named(args: list[str], said: str) -> None:
+    completed = grade(*args)
+    assert completed.returncode == 2 and completed.stdout == ""
+    assert completed.stderr.startswith(said) and completed.stderr.count("\n") == 1
+    assert "exercise-1 (process)" in completed.stderr and "exercise-10 (word-count)" in completed.stderr
 
 
 def test_bad_option_is_a_usage_error() -> None:

@@ -28,14 +28,36 @@ def test_a_check_that_fails_sometimes_is_shown_with_its_seeds(monkeypatch: pytes
     assert total.failing_seeds == [result.reports[1].seed, result.reports[3].seed]
     assert (started.passed, started.flaky, started.failing_seeds) == (4, False, [])
     lines = [line.text for line in stress_module.render(result, "en")]
-    assert "test_total [fork]    passed 2/4  ← sometimes fails" in lines[2]
-    assert str(total.failing_seeds[0]) in lines[2]
+    assert "test_total [fork]    passed 2/4  ← sometimes fails" in lines[3]
+    assert str(total.failing_seeds[0]) in lines[3]
     assert lines[-1].startswith("A check that fails only sometimes depends on timing")
     again = stress_module.stress(Options(course_root=ROOT, seed=7), 0)
     assert again.runs == 0 and not again.all_passed  # nothing graded is not a pass
     runs = iter([Status.PASSED] * 4)
     assert [r.seed for r in stress_module.stress(Options(course_root=ROOT, seed=7), 4).reports] == \
         [r.seed for r in result.reports]  # --seed gives the same runs
+
+
+def test_the_seed_given_is_the_first_run_and_the_seeds_that_ran_are_said(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fake_run(options: Options, observer=None) -> Report:
+        checks = [CheckResult("test_total", "fork", Status.PASSED)]
+        return Report([ExerciseResult("exercise-8", "lock", "Lock", 1, checks)], seed=options.seed)
+
+    monkeypatch.setattr(stress_module, "run", fake_run)
+    seeded = stress_module.stress(Options(course_root=ROOT, seed=5), 3)
+    first, second, third = seeded.seeds
+    assert first == 5 and len({first, second, third}) == 3
+    assert [line.text for line in stress_module.render(seeded, "en")][1] == \
+        f"Seeds of the runs: 5, {second}, {third} (the first is your --seed, the others are drawn from it)"
+    assert stress_module.render(seeded, "zh")[1].text.startswith(
+        f"各次运行的种子：5, {second}, {third}（第一个是你给的 --seed")
+    many = stress_module.stress(Options(course_root=ROOT, seed=5), 7)
+    assert many.seeds[:3] == seeded.seeds  # the same command, more runs: the same first runs
+    assert stress_module.render(many, "en")[1].text.startswith(f"Seeds of the runs: 5, {second}, {third}, ")
+    assert "…" in stress_module.render(many, "en")[1].text  # 5 shown of 7; --format json has them all
+    unseeded = stress_module.stress(Options(course_root=ROOT), 2)
+    assert stress_module.render(unseeded, "en")[1].text == \
+        f"Seeds of the runs: {unseeded.seeds[0]}, {unseeded.seeds[1]}"
 
 
 def test_stress_on_the_lock_starter_and_solution(pristine_starters) -> None:
@@ -49,6 +71,19 @@ def test_stress_on_the_lock_starter_and_solution(pristine_starters) -> None:
     solution = grade("8", "--solution", "--stress", "2", "--start-method", "spawn")
     assert solution.returncode == 0, solution.stdout
     assert "test_exact_total_every_run [spawn]" in solution.stdout and "passed 2/2" in solution.stdout
+
+
+def test_a_pool_of_one_worker_per_value_passes_under_stress_as_alone() -> None:
+    """A correct pool larger than the CPUs (``Pool(processes or len(values))``, every worker
+    an interpreter of its own under spawn) is graded in time run after run, and alone with
+    the seed of a stressed run: exercise-5's plan keeps its calls small enough for that."""
+    submission = str(ROOT / "tests" / "examples" / "ex05_pool_map" / "correct_pool_len_values" / "ex05_pool_map.py")
+    stressed = grade("5", "--submission", submission, "--stress", "3", "--start-method", "spawn", "--format", "json")
+    assert stressed.returncode == 0, stressed.stdout
+    document = json.loads(stressed.stdout)
+    assert {status for check in document["checks"] for status in check["verdicts"]} == {"passed"}
+    alone = grade("5", "--submission", submission, "--seed", str(document["seeds"][-1]), "--start-method", "spawn")
+    assert alone.returncode == 0, alone.stdout
 
 
 @pytest.mark.parametrize("runs", ["0", "1001", "x"])

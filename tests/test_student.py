@@ -165,6 +165,19 @@ def test_show_gives_the_instructions_and_the_contract(course: Path, language: st
     assert other not in shown.stdout
 
 
+def test_show_in_chinese_says_the_contract_is_in_english_only(course: Path) -> None:
+    """docs/exercises.md is English but for each section's one-line summary: a Chinese
+    reader is told so in one line, and gets the whole contract."""
+    chinese = grade(course, "show", "3", "--lang", "zh").stdout
+    contract = chinese[chinese.index("## 约定 (docs/exercises.md)"):].splitlines()
+    assert contract[2] == "> 以下约定目前只有英文版。"
+    assert contract[4].startswith("*为每个输入启动一个进程")  # the summary, in Chinese
+    english = grade(course, "show", "3").stdout
+    assert "只有英文版" not in english and "English only" not in english
+    english_contract = english[english.index("## Contract (docs/exercises.md)"):].splitlines()[2:-2]
+    assert english_contract and all(line in contract for line in english_contract)  # nothing cut
+
+
 def test_reset_backs_up_the_file_then_restores_the_starter(course: Path) -> None:
     exercise = course / "exercises" / "ex03_queue.py"
     starter = exercise.read_bytes()
@@ -183,6 +196,49 @@ def test_reset_backs_up_the_file_then_restores_the_starter(course: Path) -> None
     exercise.write_text("# a second attempt\n")
     assert grade(course, "reset", "3", "--yes").returncode == 0
     assert len(list((course / STATE_FOLDER / "backups").glob("ex03_queue-*.py"))) == 2  # none overwritten
+
+
+def test_a_pass_once_earned_stays_earned_after_a_reset(course: Path) -> None:
+    solution = (course / "solutions" / "ex01_process.py").read_text()
+    solve(course, "ex01_process")
+    assert grade(course, "1").returncode == 0
+    assert grade(course, "reset", "1", "--yes").returncode == 0
+    listed = grade(course, "list").stdout.splitlines()
+    assert listed[0].startswith("→ · exercise-1") and listed[0].endswith("reset to the starter · passed before")
+    assert "State: reset to the starter · passed before" in grade(course, "show", "1").stdout
+    assert "已重置为初始代码 · 曾经通过" in grade(course, "list", "--lang", "zh").stdout.splitlines()[0]
+    unlocked = grade(course, "solution", "1")
+    assert unlocked.returncode == 0 and unlocked.stdout == solution
+    solve(course, "ex01_process")  # the file that passed, copied back
+    listed = grade(course, "list").stdout.splitlines()
+    assert listed[0].startswith("  ✓ exercise-1") and listed[0].endswith("passed")
+    (course / "exercises" / "ex01_process.py").write_text("def run_in_child(value):\n    return None\n")
+    assert grade(course, "1", "--start-method", "fork").returncode == 1  # a failed grading since
+    assert grade(course, "list").stdout.splitlines()[0].endswith("failed · passed before")
+    assert grade(course, "solution", "1").returncode == 0
+    assert grade(course, "reset", "2", "--yes").returncode == 0  # never graded: nothing to remember
+    assert grade(course, "list").stdout.splitlines()[1].endswith("not tried")
+    assert grade(course, "solution", "2").returncode == 1
+
+
+def test_a_progress_file_written_before_passes_were_kept_still_reads(course: Path) -> None:
+    """The state file as the grader wrote it before ``ever_passed`` and ``reset_digest``:
+    a last status "passed" is a pass earned; a reset then (status '') was "not tried"."""
+    from grader.progress import file_digest
+
+    solve(course, "ex01_process")
+    (course / STATE_FOLDER).mkdir()
+    (course / STATE_FOLDER / STATE_FILE).write_text(json.dumps({"format_version": 1, "exercises": {
+        "exercise-1": {"status": "passed", "digest": file_digest(course / "exercises" / "ex01_process.py"),
+                       "graded_at": 1.0, "hints_shown": 1},
+        "exercise-3": {"status": "", "digest": "", "graded_at": 0.0, "hints_shown": 2}}}))
+    listed = grade(course, "list")
+    assert listed.returncode == 0 and listed.stderr == ""
+    assert listed.stdout.splitlines()[0].endswith("passed") and listed.stdout.splitlines()[2].endswith("not tried")
+    assert grade(course, "reset", "1", "--yes").returncode == 0
+    assert grade(course, "list").stdout.splitlines()[0].endswith("reset to the starter · passed before")
+    assert grade(course, "solution", "1").returncode == 0
+    assert grade(course, "hint", "3").stdout.startswith("exercise-3, hint 3 of 3:")  # the hints shown stay shown
 
 
 def test_reset_restores_a_deleted_file(course: Path) -> None:
