@@ -139,11 +139,13 @@ def release_order(keys: list, rng: random.Random, values: list | None = None) ->
 class CheckFailed(Exception):
     """A check did not pass; ``str()`` is the student-facing message, ``causes`` the
     catalogue keys it was made from, most telling first (by default, the message's own
-    when it is a :class:`Said`)."""
+    when it is a :class:`Said`). The message has no empty line: a line of its catalogue
+    text that nothing filled in (the cause under "Got:" when none is known) is left out,
+    so no format ever shows an empty "Why:"."""
 
     def __init__(self, message: str, status: Status = Status.FAILED, output: str = "",
                  causes: tuple[str, ...] | None = None) -> None:
-        super().__init__(message)
+        super().__init__("\n".join(line for line in message.split("\n") if line.strip()))
         self.status = status
         self.output = output
         self.causes = causes_of(message) if causes is None else causes
@@ -157,7 +159,8 @@ class Run:
     start_method: str
     session: SessionResult
     language: str
-    read: list[str] = field(default_factory=list)  # the calls the current check looked at, in order
+    # the calls the current check looked at, in order; the call its failure is about last
+    read: list[str] = field(default_factory=list)
     timeout: Timeout | None = None  # the calls' timeout, and the reference's times it came from
     budget: FeedbackBudget = field(default_factory=FeedbackBudget)  # the current check's, for its feedback
 
@@ -175,9 +178,13 @@ class Run:
     def fail(self, key: str, outcome: CallOutcome | None = None, **params: object) -> NoReturn:
         """Fail the check with the catalogue entry ``key`` (it raises: a failure cannot
         be built and then forgotten). A parameter made with :meth:`t` (``why=run.t(...)``)
-        names the cause, and selects the hints tied to it."""
+        names the cause, and selects the hints tied to it. The failure is about ``outcome``'s
+        call: its timeline and line are the ones shown with it."""
         output = ""
         if outcome is not None:
+            if outcome.call.name in self.read:
+                self.read.remove(outcome.call.name)
+            self.read.append(outcome.call.name)
             output = _output(outcome)
             params.setdefault("call", describe_call(outcome))
         raise CheckFailed(self.t(key, **params), output=output)
@@ -245,21 +252,21 @@ class Run:
         return self.session[name]
 
     def timeline(self) -> dict | None:
-        """The process timeline (:mod:`grader.timeline`, JSON form) of the last call the
-        current check looked at that involved other processes; None when none did (or
-        when the check's feedback budget ran out first)."""
+        """The process timeline (:mod:`grader.timeline`, JSON form) of the call the current
+        check's failure is about (the last in :attr:`read`); None when that call involved
+        no other process (never another call's timeline), or when the check's feedback
+        budget ran out first."""
         return self.explain(self._timeline, plain=None)
 
     def _timeline(self) -> dict | None:
-        for name in reversed(self.read):
-            outcome = self.session[name]
-            end = outcome.t_end  # a call that never ended: until it was stopped
-            if end is None and outcome.t0 and outcome.duration_s:
-                end = outcome.t0 + outcome.duration_s
-            drawn = timeline(outcome.trace, outcome.t0, end)
-            if drawn is not None:
-                return {"call": describe_call(outcome), **drawn.to_json()}
-        return None
+        if not self.read:
+            return None
+        outcome = self.session[self.read[-1]]
+        end = outcome.t_end  # a call that never ended: until it was stopped
+        if end is None and outcome.t0 and outcome.duration_s:
+            end = outcome.t0 + outcome.duration_s
+        drawn = timeline(outcome.trace, outcome.t0, end)
+        return None if drawn is None else {"call": describe_call(outcome), **drawn.to_json()}
 
     def failure_line(self) -> int | None:
         """The line of the graded file that the current check's failure points at: where
@@ -292,10 +299,12 @@ class Run:
             return parts[0][1]
         return "\n".join(f"[{call}]\n{output}" for call, output in parts)
 
-    def finished(self, name: str) -> CallOutcome:
+    def finished(self, name: str, leftovers: bool = True) -> CallOutcome:
         """The call's outcome, which must have finished (returned, raised or exited),
         with every pool it created cleaned up, no shared memory segment and no process
-        left behind; otherwise the check fails with a diagnosis."""
+        left behind; otherwise the check fails with a diagnosis. ``leftovers=False``:
+        what the call left behind does not fail this check (a check of values, when
+        another check of the exercise is about what calls leave behind)."""
         outcome = self.outcome(name)
         problem = diagnose.started_while_importing(outcome, self)
         if problem is None:
@@ -307,10 +316,17 @@ class Run:
         if self.session.incomplete:
             self.fail("call.trace_incomplete", outcome, count=len(self.session.incomplete),
                       limit=diagnose.megabytes(self.session.spec.limits.output_bytes))
-        if any(not outcome.trace.pool_cleaned_up(pool) for pool in outcome.trace.pools()):
+        if not leftovers:
+            return outcome
+        left = [pool for pool in outcome.trace.pools() if not outcome.trace.pool_cleaned_up(pool)]
+        # A call that raised, or a script that failed, skipped the close() and join() after
+        # the error: the error is the news (said below, or by the check), not the pool.
+        failed = outcome.status == "raised" or outcome.status == "exited" and outcome.exit_code != 0
+        if left and not failed:
             # Checked before leftover processes: whether an abandoned pool's workers are
             # still alive at this moment depends on garbage collection; this does not.
-            self.fail("pool.not_cleaned_up", outcome)
+            closed = all(outcome.trace.of("pool_close", pool=pool["pool"]) for pool in left)
+            self.fail("pool.closed_not_joined" if closed else "pool.not_cleaned_up", outcome)
         segments = outcome.trace.shared_memory_left()
         if segments:
             self.fail("call.shm_leaked", outcome, count=len(segments), names=", ".join(segments[:5]))
@@ -323,9 +339,10 @@ class Run:
             raise CheckFailed(message, output=_output(outcome))
         return outcome
 
-    def returned(self, name: str) -> CallOutcome:
-        """The call's outcome, which must have returned normally."""
-        outcome = self.finished(name)
+    def returned(self, name: str, leftovers: bool = True) -> CallOutcome:
+        """The call's outcome, which must have returned normally (``leftovers``: as
+        :meth:`finished` says)."""
+        outcome = self.finished(name, leftovers)
         if outcome.status != "returned":
             raise CheckFailed(self._did_not_return(outcome), output=_output(outcome))
         return outcome
@@ -387,15 +404,19 @@ class Run:
         ('' when none is known, or the check's feedback budget ran out first)."""
         return self.explain(diagnose.cause_of, outcome.traceback + "\n" + outcome.stderr, outcome, self, plain="")
 
-    def expect_value(self, outcome: CallOutcome, expected: object, *, call: str | None = None) -> None:
+    def expect_value(self, outcome: CallOutcome, expected: object, *, call: str | None = None,
+                     cause: Callable[[], str] | None = None) -> None:
         """The returned value must equal ``expected`` (compared in its JSON form). The
         value the submission returned is shown and compared within the check's feedback
-        budget; past it, by its type alone and without the difference."""
+        budget; past it, by its type alone and without the difference. ``cause``, asked
+        only for a wrong value (within the budget too), is what the check knows of why it
+        is wrong ('' when nothing): said instead of the difference."""
         wanted = encode(expected)
         if outcome.value != wanted:
             got = self.explain(show, outcome.value, plain=f"<{outcome.type_name or '?'}>")
+            why = self.explain(cause, plain="") if cause is not None else ""
             self.fail("value.wrong", outcome, call=call or describe_call(outcome), expected=show(wanted), got=got,
-                      difference=self.explain(diagnose.difference, wanted, outcome.value, self, plain=""))
+                      difference=why or self.explain(diagnose.difference, wanted, outcome.value, self, plain=""))
 
 
 def definition_line(path: Path, function: str) -> int | None:

@@ -40,6 +40,7 @@ WAIT_POINTS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("multiprocessing/connection.py", ("recv", "recv_bytes", "_recv", "_recv_bytes", "poll", "wait"),
      "wait.pipe_recv"),
     ("multiprocessing/connection.py", ("send", "send_bytes", "_send", "_send_bytes"), "wait.pipe_send"),
+    ("/queue.py", ("get",), "wait.thread_queue_get"),  # queue.Queue, the threads' queue
     ("threading.py", ("join", "_wait_for_tstate_lock"), "wait.thread_join"),
     ("_grade_runtime.py", ("_rendezvous",), "wait.rendezvous"),
 )
@@ -148,11 +149,30 @@ def reference_time(outcome: CallOutcome, run: Run) -> str:
 def timeout_cause(outcome: CallOutcome, run: Run) -> str:
     """The likely cause of a call that outlived its timeout, when one is known: then the
     hang summary only says who waited where (no generic "deadlock")."""
-    cause = _pool_terminated_before_result(outcome, run) or run.cause(outcome)
+    cause = _pool_terminated_before_result(outcome, run) or run.cause(outcome) or _thread_queue_across(outcome, run)
     if not cause and outcome.call.kind != "script" and outcome.trace.started(include_pool_workers=True) and (
             outcome.call.kind == "import" or _stuck_importing(outcome, run)):
         cause = run.t("cause.import_starts_processes")
     return cause
+
+
+def _thread_queue_across(outcome: CallOutcome, run: Run) -> str:
+    """The submission's code waited in ``get()`` on a thread queue (``queue.Queue``, seen
+    in a stack) after the call had started processes: a forked child gets a copy of that
+    queue and puts into its copy, so the item never comes. '' otherwise. (A Manager's
+    server process waits in a queue.Queue's get() for its clients: not the submission's
+    code, so not this.)"""
+    if not outcome.trace.started():
+        return ""
+    module_file = f"/{run.exercise.module}.py"
+    for process in outcome.hang:
+        for frames in parse_stack(process.get("stack", "")):
+            files = [file for file, _, _ in frames]
+            getting = next((index for index, (file, _, function) in enumerate(frames)
+                            if file.endswith("/queue.py") and function == "get"), None)
+            if getting is not None and any(file.endswith(module_file) for file in files[getting + 1:]):
+                return run.t("cause.thread_queue_copied")
+    return ""
 
 
 def _stuck_importing(outcome: CallOutcome, run: Run) -> bool:
@@ -249,6 +269,9 @@ def cause_of(text: str, outcome: CallOutcome, run: Run) -> str:
         return run.t("cause.queue_empty_child_crashed" if crashed else "cause.queue_empty")
     if "ValueError: Pool not running" in text:
         return run.t("cause.pool_not_running")
+    if re.search(r"cannot pickle '_thread\.R?lock' object", text, re.IGNORECASE):  # TypeError, Python 3.8 on
+        queue_made = creates_thread_queue(run, outcome.call.function)
+        return run.t("cause.thread_queue_pickled" if queue_made else "cause.thread_lock_pickled")
     if re.search(r"Can't (?:pickle|get)[^\n]*<lambda>", text):  # a lambda, at the top level or not
         return run.t("cause.pickle_lambda")
     # Python 3.11: local object 'f.<locals>.g'; later: local object <function f.<locals>.g at 0x...>
@@ -270,7 +293,45 @@ def cause_of(text: str, outcome: CallOutcome, run: Run) -> str:
         return run.t("cause.int_value")
     if "ModuleNotFoundError" in text and run.exercise.module in text:
         return run.t("cause.module_not_found", module=run.exercise.module)
+    if "SemLock._rebuild" in text and "FileNotFoundError" in text:  # a child opening a lock by its name
+        return run.t("cause.lock_gone")
     return ""
+
+
+# The exception a traceback ends with: the line after its frames (indented), "Name: message".
+RAISED = re.compile(r"^Traceback \(most recent call last\):\n(?:[ \t][^\n]*\n)+"
+                    r"(?P<exception>[A-Za-z_][\w.]*(?:: [^\n]*)?)$", re.MULTILINE)
+# An exception's line at the end of a line, where the tracebacks of processes that died at
+# the same moment came out interleaved (no traceback whole).
+EXCEPTION_LINE = re.compile(r"\b(?P<exception>[A-Z]\w*(?:Error|Exception)(?:: [^\n]*)?)$", re.MULTILINE)
+
+
+def children_died(outcome: CallOutcome, run: Run) -> str:
+    """Why a call's result is wrong when child processes it created died of an error:
+    their work was never done, which explains the result before any arithmetic does.
+    Which died is the kernel's fact (an exit code above 0: a pool worker stopped by its
+    pool is killed by a signal, and a child that finished exits with 0); the exception
+    is the last one in the call's error output, with its likely cause (:func:`cause_of`).
+    '' when none died, or the kernel's facts are missing."""
+    died = [process for process in outcome.trace.kernel.created() if process.exit is not None and process.exit > 0]
+    if not died:
+        return ""
+    raised = ([match["exception"] for match in RAISED.finditer(outcome.stderr)]
+              or [match["exception"] for match in EXCEPTION_LINE.finditer(outcome.stderr)])
+    message = (run.t("child.died", count=len(died), exception=_text(raised[-1], 160)) if raised else
+               run.t("child.exited", count=len(died), code=died[0].exit))
+    cause = cause_of(outcome.stderr, outcome, run)
+    return said(message + ("\n" + cause if cause else ""), cause, message)
+
+
+def returned_none(outcome: CallOutcome, run: Run) -> str:
+    """Why a function call returned None where a value was expected: it printed instead
+    (it wrote to its standard output), or it ends without returning a value; '' when it
+    returned something else."""
+    if outcome.value is not None or outcome.call.kind != "function":
+        return ""
+    key = "value.none_printed" if outcome.stdout.strip() else "value.none"
+    return run.t(key, function=outcome.call.function)
 
 
 def leaks(outcome: CallOutcome, run: Run, plainly: bool = False) -> str:
@@ -630,6 +691,35 @@ def _definition_place(run: Run, name: str) -> str:
     return "missing"
 
 
+THREAD_QUEUES = ("Queue", "SimpleQueue", "LifoQueue", "PriorityQueue")
+
+
+def creates_thread_queue(run: Run, function: str) -> bool:
+    """Whether the submission's ``function`` (or its module-level code) creates a queue of
+    the ``queue`` module (``queue.Queue()``, or ``Queue()`` imported from it): a queue for
+    the threads of one process. Read from its source (parsed, never imported); False when
+    it cannot be read. Exercise-4's ``threaded()`` rightly makes one: only the code of the
+    call that failed counts."""
+    try:
+        tree = ast.parse(run.session.spec.submission.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return False
+    modules, classes = set(), set()  # the names the module and its queue classes go by
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules |= {alias.asname or alias.name for alias in node.names if alias.name == "queue"}
+        elif isinstance(node, ast.ImportFrom) and node.module == "queue":
+            classes |= {alias.asname or alias.name for alias in node.names if alias.name in THREAD_QUEUES}
+    definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    code = [statement for statement in tree.body if not isinstance(statement, definitions)
+            or isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == function]
+    return any(isinstance(node, ast.Call) and (
+        isinstance(node.func, ast.Attribute) and node.func.attr in THREAD_QUEUES
+        and isinstance(node.func.value, ast.Name) and node.func.value.id in modules
+        or isinstance(node.func, ast.Name) and node.func.id in classes)
+        for statement in code for node in ast.walk(statement))
+
+
 def _is_main_guard(statement: ast.stmt) -> bool:
     """``if __name__ == "__main__":`` (either way round)."""
     if not isinstance(statement, ast.If) or not isinstance(statement.test, ast.Compare):
@@ -651,11 +741,56 @@ def _starts_processes(statement: ast.stmt) -> bool:
     return False
 
 
+def _function_body(run: Run, function: str) -> list[ast.AST]:
+    """The nodes of the top-level ``def function`` of the submission (parsed, never
+    imported); none when there is no such function or the file cannot be read."""
+    try:
+        tree = ast.parse(run.session.spec.submission.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return []
+    definition = next((node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                       and node.name == function), None)
+    return [] if definition is None else [node for statement in definition.body for node in ast.walk(statement)]
+
+
+def method_not_called(run: Run, function: str, method: str) -> str:
+    """The text of a statement of the submission's ``function`` that names the method
+    ``method`` without calling it (``t.join`` where ``t.join()`` was meant: a statement
+    that is only the attribute, which does nothing); '' when there is none."""
+    return next((ast.unparse(node.value) for node in _function_body(run, function)
+                 if isinstance(node, ast.Expr) and isinstance(node.value, ast.Attribute)
+                 and node.value.attr == method), "")
+
+
+def calls_method(run: Run, function: str, method: str) -> bool:
+    """Whether the submission's ``function`` calls a method ``method`` of something
+    (``pool.apply(job, (v,))`` for ``apply``), as its source reads."""
+    return any(isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == method
+               for node in _function_body(run, function))
+
+
 def _who(pid: int, outcome: CallOutcome, run: Run) -> str:
     """A process of the submission, named in the student's language as the timeline names it."""
     if any(event["child"] == pid for event in outcome.trace.pool_workers_started()):
         return run.t("timeline.pool_worker", pid=pid)
     return outcome.trace.describe(pid).replace("process", run.t("who.process"), 1)
+
+
+def names_of(pids: list[int], outcome: CallOutcome, run: Run) -> str:
+    """Processes of the submission, each named as the timeline names it, in the student's
+    language: ``process 812 (target produce), process 815 (target _run_server)``."""
+    return ", ".join(_who(pid, outcome, run) for pid in pids)
+
+
+# The target of the server process a Manager starts (``mp.Manager()``), as the runtime's
+# ``start`` record names it.
+MANAGER_SERVER = "multiprocessing.managers.BaseManager._run_server"
+
+
+def manager_servers(outcome: CallOutcome) -> set[int]:
+    """The pids of the server processes Managers started during the call, as the records
+    of the submission's processes name them: for an explanation, never for a verdict."""
+    return {event["child"] for event in outcome.trace.started() if event.get("target") == MANAGER_SERVER}
 
 
 def _leak_name(leak: dict, outcome: CallOutcome) -> str:

@@ -35,6 +35,43 @@ def test_the_speed_up_is_worded_from_its_ratio(serial: float, total: float, star
     assert "×1.0" not in verdict
 
 
+def timed(cpu_s: float | None) -> SimpleNamespace:
+    """A timed call's outcome as _clock reads it: the CPU time the kernel charged its caller."""
+    return SimpleNamespace(trace=SimpleNamespace(kernel=SimpleNamespace(caller_cpu_s=cpu_s)))
+
+
+@pytest.mark.parametrize(("seconds", "cpu", "one_process", "says"), [
+    # as measured under load: threads "faster" by the clock, the same CPU time
+    ({"serial": 0.51, "threaded": 0.22, "multicore": 0.3}, (0.2, 0.21), ("threaded",),
+     "threaded() took less time than serial() here (0.22 s against 0.51 s) only by the clock: the kernel charged "
+     "both calls about the same CPU time (0.21 s to threaded(), 0.20 s to serial())"),
+    ({"serial": 0.2, "threaded": 0.1, "multicore": 0.3}, (0.2, 0.1), ("threaded",),
+     "threaded() took less time than serial() here (0.10 s against 0.20 s) only by the clock: on a machine shared "
+     "with other programs, the same work does not always take the same time (the CPU time the kernel charged: "
+     "0.10 s to threaded(), 0.20 s to serial())"),
+    ({"serial": 0.2, "threaded": 0.1, "multicore": 0.3}, (None, 0.1), ("threaded",),
+     "the same work does not always take the same time"),
+    ({"serial": 0.3, "threaded": 0.3, "multicore": 0.1}, (0.1, 0.1), ("threaded", "multicore"),
+     "multicore() took less time than serial() here (0.10 s against 0.30 s) only by the clock"),
+    ({"serial": 0.3, "threaded": 0.28, "multicore": 0.1}, (0.1, 0.1), ("threaded",), ""),  # processes may be faster
+    ({"serial": 0.2, "threaded": 0.19, "multicore": 0.3}, (0.2, 0.2), ("threaded",), ""),
+    ({"serial": 0.1, "threaded": 0.09, "multicore": 0.3}, (0.08, 0.06), ("threaded",), ""),  # within the rounding
+    ({"serial": None, "threaded": 0.1, "multicore": 0.3}, (0.2, 0.2), ("threaded",), ""),
+])
+def test_the_timing_lesson_is_true_for_the_figures_it_shows(seconds, cpu, one_process, says) -> None:
+    """A variant that ran in one process (under its GIL) is never said to be no faster than
+    serial() next to figures where it took less time, without saying that this is the
+    clock's doing, and with the CPU time the kernel charged when it is known."""
+    from grader.checks.check_ex04_speedup import _clock
+
+    serial_cpu, cpu_s = cpu
+    outcomes = {"serial": timed(serial_cpu), "threaded": timed(cpu_s), "multicore": timed(cpu_s)}
+    clock = _clock(english(), outcomes, seconds, one_process)
+    assert (says in clock) if says else clock == "", clock
+    lesson = text("ex04.lesson.processes", "en", cores=2, startup="0.05", verdict="?", clock=clock)
+    assert "so threaded() is no faster than serial()" + clock + ". Processes" in lesson
+
+
 # --- exercise-7: the end of the array never written --------------------------------------------
 
 def test_an_unwritten_tail_is_counted_only_when_it_is_the_only_mistake() -> None:
@@ -46,6 +83,21 @@ def test_an_unwritten_tail_is_counted_only_when_it_is_the_only_mistake() -> None
     assert unwritten_tail(expected, expected[:5] + [1, 0]) == 0
     assert unwritten_tail(expected, expected[:6]) == 0  # wrong length: said otherwise
     assert unwritten_tail(expected, {"__summary__": {}}) == 0
+
+
+# --- exercise-3: results keyed by n ---------------------------------------------------------
+
+def test_results_keyed_by_n_are_named_when_a_repeated_n_lost_one() -> None:
+    from grader.checks.check_ex03_queue import job_value, repeated_lost
+
+    ns = [4358, 1539, 2056, 1539]
+    distinct = [job_value(n) for n in (4358, 1539, 2056)]
+    assert repeated_lost(ns, distinct) == [1539]
+    assert repeated_lost(ns, distinct[::-1]) == [1539]  # in arrival order: still one per distinct n
+    assert repeated_lost(ns, [job_value(n) for n in ns]) == []  # right length: said otherwise
+    assert repeated_lost(ns, distinct[:2]) == []
+    assert repeated_lost([3, 1, 2], [job_value(n) for n in (3, 1)]) == []  # no repeated n
+    assert repeated_lost(ns, {"__summary__": {}}) == []
 
 
 # --- exercise-8: what the submission does with its lock --------------------------------------
@@ -135,6 +187,41 @@ def test_a_function_that_cannot_be_pickled_is_named(error: str, key: str) -> Non
         assert cause.params == {"name": "collect.<locals>.worker"}
 
 
+THREAD_QUEUE = """import multiprocessing as mp
+{imports}
+
+
+def threaded(tasks):
+    q = queue.Queue()
+
+
+def multicore(tasks):
+    q = {made}
+"""
+
+
+@pytest.mark.parametrize(("imports", "made", "key"), [
+    ("import queue", "queue.Queue()", "cause.thread_queue_pickled"),
+    ("import queue as Q", "Q.SimpleQueue()", "cause.thread_queue_pickled"),
+    ("import queue\nfrom queue import Queue as TQ", "TQ()", "cause.thread_queue_pickled"),
+    # threaded() makes a queue.Queue, but the call that failed made a lock
+    ("import queue\nimport threading", "threading.Lock()", "cause.thread_lock_pickled"),
+    ("import queue", "mp.Queue()", "cause.thread_lock_pickled"),
+])
+def test_a_thread_queue_given_to_a_process_is_named(tmp_path: Path, imports: str, made: str, key: str) -> None:
+    """A thread lock that cannot be pickled is named a queue.Queue when the failing call's
+    function (or the module's own code) makes one, a threading object otherwise."""
+    from grader.diagnose import cause_of
+
+    submission = tmp_path / "ex04_speedup.py"
+    submission.write_text(THREAD_QUEUE.format(imports=imports, made=made), encoding="utf-8")
+    run = SimpleNamespace(t=lambda k, **params: SimpleNamespace(key=k, params=params), start_method="spawn",
+                          session=SimpleNamespace(spec=SimpleNamespace(submission=submission)))
+    outcome = SimpleNamespace(call=SimpleNamespace(function="multicore"))
+    error = "Traceback (most recent call last):\nTypeError: cannot pickle '_thread.lock' object"
+    assert cause_of(error, outcome, run).key == key
+
+
 @pytest.mark.parametrize("error", ["_queue.Empty", "queue.Empty", "Empty"])
 def test_an_empty_queue_is_explained(error: str) -> None:
     from grader.diagnose import cause_of
@@ -209,6 +296,37 @@ WAITING_FOR_THE_WRITE_LOCK = [("/usr/lib/python3.11/multiprocessing/queues.py", 
 GETTING = [("/usr/lib/python3.11/multiprocessing/connection.py", 395, "_recv"),
            ("/usr/lib/python3.11/multiprocessing/queues.py", 103, "get"),
            ("/tmp/src/ex11_sentinel.py", 53, "worker")]
+
+
+def dump(*frames: tuple[str, int, str]) -> str:
+    """A faulthandler dump of one thread, innermost frame first."""
+    return "Current thread 0x00007f0000000001 (most recent call first):\n" + "\n".join(
+        f'  File "{file}", line {line} in {function}' for file, line, function in frames)
+
+
+THREAD_QUEUE_GET = [("/usr/lib/python3.11/threading.py", 320, "wait"), ("/usr/lib/python3.11/queue.py", 171, "get")]
+
+
+@pytest.mark.parametrize(("stack", "waits", "explained"), [
+    (dump(*THREAD_QUEUE_GET, ("/tmp/src/ex04_speedup.py", 43, "multicore")), "wait.thread_queue_get", True),
+    # a Manager's server process waits in its queue.Queue's get() for a client: not the submission's get()
+    (dump(*THREAD_QUEUE_GET, ("/usr/lib/python3.11/multiprocessing/managers.py", 209, "serve_client")),
+     "wait.thread_queue_get", False),
+    (dump(("/usr/lib/python3.11/multiprocessing/connection.py", 395, "_recv"),
+          ("/usr/lib/python3.11/multiprocessing/queues.py", 103, "get"), ("/tmp/src/ex04_speedup.py", 43, "multicore")),
+     "wait.queue_get", False),
+])
+def test_a_get_on_a_thread_queue_after_starting_processes_is_explained(stack: str, waits: str,
+                                                                         explained: bool) -> None:
+    """A get() the submission called on a queue.Queue, in a call that started processes:
+    the children put into copies of that queue (fork), so the item never comes."""
+    from grader.diagnose import _thread_queue_across, _wait_point, parse_stack
+
+    run = SimpleNamespace(t=lambda key, **params: key, exercise=SimpleNamespace(module="ex04_speedup"))
+    outcome = SimpleNamespace(hang=[{"is_worker": True, "stack": stack}],
+                              trace=SimpleNamespace(started=lambda: [{"child": 12, "target": "ex04_speedup.job"}]))
+    assert _thread_queue_across(outcome, run) == ("cause.thread_queue_copied" if explained else "")
+    assert _wait_point(parse_stack(stack), "/ex04_speedup.py") == waits
 
 
 def test_an_idle_queue_feeder_is_not_taken_for_a_full_pipe() -> None:

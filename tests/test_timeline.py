@@ -93,3 +93,36 @@ def test_a_failed_concurrency_check_shows_its_timeline_in_text_and_json() -> Non
 def test_a_call_without_a_recorded_start_begins_at_its_first_event() -> None:
     line = timeline(Trace(ran(2, 0.1, 0.3), main_pid=1), 0.0, None)
     assert round(line.duration_s, 6) == 0.2
+
+
+def _failed_checks(case: str) -> dict[str, dict]:
+    """The checks of a golden example graded under fork alone, by name (JSON report)."""
+    from conftest import ROOT, grade_json
+
+    submission = next((ROOT / "tests" / "examples" / case).glob("ex*.py"))
+    document = grade_json("--submission", str(submission), "--start-method", "fork", "--seed", "1")
+    return {check["name"]: check for check in document["exercises"][0]["checks"]}
+
+
+def test_the_timeline_is_the_failing_calls_even_when_it_started_no_process() -> None:
+    # squares(n, workers) with n < workers raises ValueError before starting any process; the
+    # check read squares(n >= 200 * workers, ...) first, which did start processes: its
+    # timeline is not the failure's.
+    checks = _failed_checks("ex07_shared_memory/wrong_chunk_step_zero")
+    values = checks["test_squares_values"]
+    assert values["status"] == "failed" and values["message"].startswith("squares(")
+    assert "raised ValueError" in values["message"]
+    assert values["timeline"] is None
+    writers = checks["test_squares_written_by_workers"]  # a failure about the first call: its own timeline
+    timeline = writers["timeline"]
+    assert writers["status"] == "failed" and timeline["call"].startswith("squares(")
+    fills = [row for row in timeline["processes"] if row["label"].startswith("fill() ")]
+    assert len(fills) == len(timeline["processes"][0]["starts"]) > 2  # one process too many, all drawn
+
+
+def test_a_value_check_shows_no_timeline_of_an_earlier_call() -> None:
+    # count_words(lines, 2) and count_words(lines[:k], 3) are right and ran a Pool;
+    # count_words([], 2) returns None without starting one.
+    counts = _failed_checks("ex10_word_count/wrong_empty_returns_none")["test_counts"]
+    assert counts["status"] == "failed" and counts["message"].startswith("Expected: count_words([], 2) returns {}")
+    assert counts["timeline"] is None

@@ -11,8 +11,10 @@ failure.
 from __future__ import annotations
 
 import random
+from typing import NoReturn
 
 from grader.check import Call, CallOutcome, Plan, Ref, Run, SeenProcess, Span
+from grader.diagnose import calls_method, method_not_called
 
 PROBE_SLEEP_S = 0.15
 
@@ -40,16 +42,43 @@ def _probe_runs(run: Run, name: str) -> tuple[CallOutcome, list[dict]]:
     return outcome, runs
 
 
+def _run_called_in_caller(outcome: CallOutcome) -> bool:
+    """Whether a Process's ``run()`` ran in the caller's own process during the call (the
+    runtime's ``run`` record, stamped with its sender's pid): ``p.run()`` called where
+    ``p.start()`` was meant, which runs the target right there and starts no process."""
+    return any(event["pid"] == outcome.trace.main_pid for event in outcome.trace.of("run"))
+
+
+def _fail_if_join_not_called(run: Run, outcome: CallOutcome) -> None:
+    """Fail a call that returned before its target had finished, when its function names
+    the join method without calling it (``t.join``): nothing waited."""
+    function = outcome.call.function
+    uncalled = run.explain(method_not_called, run, function, "join", plain="")
+    if uncalled:
+        run.fail("ex01.join_not_called", outcome, function=function, expression=uncalled)
+
+
+def _returned_early(run: Run, outcome: CallOutcome) -> NoReturn:
+    """Fail a call that returned while its target was still running."""
+    _fail_if_join_not_called(run, outcome)
+    run.fail("ex01.returned_early", outcome, function=outcome.call.function)
+
+
 def _child_that_ran(run: Run, name: str) -> tuple[CallOutcome, SeenProcess]:
     """The call's outcome and the one child process the kernel saw run the target."""
+    # Before what the target then did to the caller (its sys.exit ended it, its raise came out of run()).
+    if _run_called_in_caller(run.outcome(name)):
+        run.fail("ex01.run_called", run.outcome(name))
     outcome, runs = _probe_runs(run, name)
     if any(probe["pid"] == outcome.trace.main_pid for probe in runs) or run.caller_worked(outcome):
         run.fail("ex01.process_in_caller", outcome)
     ran = run.processes_that_worked(outcome)
+    if not ran:  # a child not waited for may not have been seen to finish its target before it was stopped
+        _fail_if_join_not_called(run, outcome)
     if len(ran) != 1:
         run.fail("ex01.ran_times", outcome, function=outcome.call.function, times=len(ran))
     if not run.kernel(outcome).ended_in_call(ran[0]):
-        run.fail("ex01.returned_early", outcome, function=outcome.call.function)
+        _returned_early(run, outcome)
     return outcome, ran[0]
 
 
@@ -86,6 +115,8 @@ def test_thread_runs_target_in_caller_process(run: Run) -> None:
     threads = {thread.task for thread in run.kernel(outcome).threads_created()}
     if any(probe["main_thread"] for probe in outcome.trace.probes(outcome.call.args[1][0])) or any(
             span.task not in threads for span in spans):
+        if run.explain(calls_method, run, "run_in_thread", "run", plain=False):  # t.run() where t.start() was meant
+            run.fail("ex01.thread_run_called", outcome)
         run.fail("ex01.thread_in_main_thread", outcome)
 
 
@@ -93,4 +124,4 @@ def test_thread_waits_for_target(run: Run) -> None:
     outcome, spans = _spans_in_caller(run, "thread")
     end = run.kernel(outcome).t_end
     if end is None or any(span.t > end for span in spans):
-        run.fail("ex01.returned_early", outcome, function="run_in_thread")
+        _returned_early(run, outcome)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 
 from grader.check import Call, Order, Plan, Run, release_order
+from grader.diagnose import manager_servers
 
 
 def job_value(n: int) -> int:
@@ -36,8 +37,28 @@ def plan(rng: random.Random) -> Plan:
 def test_results_in_order_of_ns(run: Run) -> None:
     outcome = run.returned("values")
     ns = outcome.call.args[0]
-    run.expect_value(outcome, [job_value(n) for n in ns])
+    run.expect_value(outcome, [job_value(n) for n in ns], cause=lambda: _keyed_by_n(run, ns, outcome.value))
     run.expect_forced_order(outcome, processes=True)
+
+
+def _keyed_by_n(run: Run, ns: list[int], got: object) -> str:
+    """Why a wrong result of ``collect(ns)`` is wrong when it holds one result per
+    distinct ``n`` (results keyed by ``n``); '' otherwise."""
+    repeated = repeated_lost(ns, got)
+    if not repeated:
+        return ""
+    return run.t("ex03.keyed_by_n", expected=len(ns), got=len(got), repeated=", ".join(map(str, repeated)))
+
+
+def repeated_lost(ns: list[int], got: object) -> list[int]:
+    """The values repeated in ``ns`` when ``got`` holds one result per distinct ``n``
+    (in any order), as results keyed by ``n`` do: a repeated ``n`` kept one result and
+    lost the others. [] otherwise."""
+    repeated = sorted({n for n in ns if ns.count(n) > 1})
+    distinct = sorted(job_value(n) for n in set(ns))
+    if not repeated or not isinstance(got, list) or not all(isinstance(item, int) for item in got):
+        return []
+    return repeated if sorted(got) == distinct else []
 
 
 def test_empty_input(run: Run) -> None:
@@ -50,6 +71,10 @@ def test_one_child_process_per_element(run: Run) -> None:
     kernel = run.kernel(outcome)
     children = kernel.created()
     if len(children) != len(ns):
+        idle = [process.pid for process in children if not run.worked(outcome, [process])]
+        if idle and set(idle) <= manager_servers(outcome):
+            run.fail("ex03.manager_server", outcome, expected=len(ns), created=len(children),
+                     worked=len(children) - len(idle), servers=len(idle))
         run.fail("ex03.process_count", outcome, expected=len(ns), got=len(children))
     runs = outcome.trace.calls("job")  # the records can explain a failure, never make a pass
     pids = {call["pid"] for call in runs}

@@ -1,10 +1,15 @@
-"""Checks for exercise-6 (apply-async): ``one(x)`` and ``many(values)``."""
+"""Checks for exercise-6 (apply-async): ``one(x)`` and ``many(values)``.
+
+The checks of values pass on the values: a pool left running fails ``test_pool_closed``,
+not them (unless the values are wrong too).
+"""
 
 from __future__ import annotations
 
 import random
 
 from grader.check import Call, Plan, Run
+from grader.diagnose import calls_method
 
 
 def plan(rng: random.Random) -> Plan:
@@ -14,7 +19,7 @@ def plan(rng: random.Random) -> Plan:
 
 
 def test_one_value(run: Run) -> None:
-    outcome = run.returned("one")
+    outcome = run.returned("one", leftovers=False)
     run.expect_value(outcome, outcome.call.args[0] ** 2)
 
 
@@ -24,7 +29,7 @@ def test_one_uses_apply_async(run: Run) -> None:
 
 
 def test_many_values(run: Run) -> None:
-    outcome = run.returned("many")
+    outcome = run.returned("many", leftovers=False)
     run.expect_value(outcome, [x * x for x in outcome.call.args[0]])
 
 
@@ -34,6 +39,8 @@ def test_many_submits_all_before_first_get(run: Run) -> None:
     submitted = outcome.trace.apply_async()
     gets = outcome.trace.gets()
     if gets and submitted[-1]["t"] > gets[0]["t"]:
+        if run.explain(calls_method, run, "many", "apply", plain=False):  # apply_async(...).get() in one call
+            run.fail("ex06.apply_waits", outcome, total=len(submitted))
         before = sum(1 for event in submitted if event["t"] < gets[0]["t"])
         run.fail("ex06.get_too_early", outcome, before=before, total=len(submitted))
 

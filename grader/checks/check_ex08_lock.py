@@ -19,7 +19,12 @@ source (:func:`lock_mistake`): a lock never held, a lock each process makes for 
 forkserver, a lock made at the top level of the module, which every child makes again
 when it imports the module), or else the general rule (the same lock, around the whole
 update). The shortfall is a difference of totals, not a count of updates (``num`` is 1
-in one process and 3 in the other).
+in one process and 3 in the other). Before any of that, a child that died of an error
+(the kernel saw it exit with a code above 0) is named with its exception
+(:func:`grader.diagnose.children_died`): its additions were never made. A right total
+from two processes the kernel saw run one after the other (the first ended before the
+second was created: joined before the second was started) fails with that cause: they
+never raced, so the lock is not what made it right.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from pathlib import Path
 
 from grader.check import Align, Call, Plan, Run
 from grader.diagnose import _is_main_guard as is_main_guard
+from grader.diagnose import children_died
 
 RUNS = 2
 
@@ -46,12 +52,19 @@ def test_exact_total_every_run(run: Run) -> None:
         outcome = run.returned(f"run{i}")
         times = outcome.call.args[0]
         if outcome.value != 4 * times:
+            died = run.explain(children_died, outcome, run, plain="")
+            if died:
+                run.fail("ex08.children_died", outcome, run=i + 1, runs=RUNS, expected=4 * times,
+                         got=outcome.value, why=died)
             key, params = lock_mistake(run.session.spec.submission, run.start_method)
             run.fail("ex08.lost_updates", outcome, run=i + 1, runs=RUNS, expected=4 * times,
                      got=outcome.value, short=_short(4 * times, outcome.value), why=run.t(key, **params))
         # A right total proves nothing if the two never raced: the kernel must have seen
         # both in job() at once, each using a CPU.
-        run.expect_aligned(outcome, run.kernel(outcome).created())
+        kernel = run.kernel(outcome)
+        if kernel.ran_one_after_another(kernel.created()):
+            run.fail("ex08.serialized_total", outcome, total=outcome.value)
+        run.expect_aligned(outcome, kernel.created())
 
 
 def test_two_processes_ran_job(run: Run) -> None:
@@ -60,7 +73,8 @@ def test_two_processes_ran_job(run: Run) -> None:
         pids = {c["pid"] for c in outcome.trace.calls("job")}  # the records explain; the kernel's facts pass
         worked = run.processes_that_worked(outcome)
         if len(pids) != 2 or outcome.trace.main_pid in pids or len(worked) != 2 or run.caller_worked(outcome):
-            run.fail("ex08.two_processes", outcome, got=len(worked))
+            run.fail("ex08.two_processes", outcome, got=len(worked),
+                     why=run.explain(children_died, outcome, run, plain=""))
 
 
 def test_both_started_before_either_joined(run: Run) -> None:

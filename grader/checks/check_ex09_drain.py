@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import functools
 import random
+from typing import NoReturn
 
-from grader.check import Call, Order, Plan, Run, encode, release_order
+from grader import diagnose
+from grader.check import Call, CallOutcome, Order, Plan, Run, SeenProcess, encode, release_order
 
 
 def plan(rng: random.Random) -> Plan:
@@ -59,4 +61,29 @@ def test_one_process_per_size(run: Run) -> None:
         worked = run.processes_that_worked(outcome)
         if (len(outcome.trace.started()) != len(sizes) or len(producers) != len(sizes) or len(children) != len(sizes)
                 or len(worked) != len(sizes) or run.caller_worked(outcome)):
-            run.fail("ex09.process_count", outcome, expected=len(sizes), got=len(worked))
+            _fail_process_count(run, outcome, len(sizes), children, worked)
+
+
+def _fail_process_count(run: Run, outcome: CallOutcome, expected: int, children: list[SeenProcess],
+                        worked: list[SeenProcess]) -> NoReturn:
+    """Fail ``test_one_process_per_size`` saying what differed from ``expected`` child
+    processes each running produce(), and nothing else: the caller ran produce(), a
+    Manager's server process was created besides, other processes did not run produce(),
+    the counts differ, or (the kernel's counts right) the processes were not started
+    with Process.start() or did not call produce() as given."""
+    main = outcome.trace.main_pid
+    calls = outcome.trace.calls("produce")
+    if run.caller_worked(outcome) or any(call["pid"] == main for call in calls):
+        run.fail("ex09.produce_in_caller", outcome, expected=expected, worked=len(worked))
+    idle = [process.pid for process in children if process not in worked]
+    servers = diagnose.manager_servers(outcome)
+    if idle and set(idle) <= servers:
+        run.fail("ex09.manager_server", outcome, expected=expected, created=len(children), worked=len(worked),
+                 servers=len(idle))
+    if idle:
+        run.fail("ex09.idle_processes", outcome, expected=expected, created=len(children), worked=len(worked),
+                 idle=len(idle), names=diagnose.names_of(idle, outcome, run))
+    if len(children) != expected or len(worked) != expected:
+        run.fail("ex09.process_count", outcome, expected=expected, created=len(children), worked=len(worked))
+    run.fail("ex09.untraced", outcome, expected=expected, worked=len(worked), started=len(outcome.trace.started()),
+             producers=len({call["pid"] for call in calls} - {main}))

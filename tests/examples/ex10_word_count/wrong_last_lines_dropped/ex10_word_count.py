@@ -1,0 +1,22 @@
+# expect: failed — chunks of len(lines) // processes lines: the last len(lines) % processes lines go into no chunk, so their words are never counted
+import multiprocessing as mp
+from collections import Counter
+
+
+def count_chunk(lines):
+    """Map step: count the lower-cased words of some lines."""
+    counts = Counter()
+    for line in lines:
+        counts.update(word.lower() for word in line.split())
+    return counts
+
+
+def count_words(lines, processes=2):
+    size = len(lines) // processes
+    chunks = [lines[i * size:(i + 1) * size] for i in range(processes)]
+    with mp.Pool(processes) as pool:
+        partial_counts = pool.map(count_chunk, chunks)
+    total = Counter()
+    for counts in partial_counts:
+        total.update(counts)
+    return dict(total)
