@@ -174,7 +174,7 @@ def _histogram(stats: ClassStats) -> list[tuple[int, int]]:
 # --- HTML ----------------------------------------------------------------------------------
 
 class MissingPlotting(Exception):
-    """matplotlib is not installed (``pip install 'grade[report]'``)."""
+    """matplotlib is not installed (the grader's ``report`` extra)."""
 
 
 def render_html(stats: ClassStats) -> str:
@@ -185,7 +185,8 @@ def render_html(stats: ClassStats) -> str:
         matplotlib.use("svg")
         import matplotlib.pyplot as plt
     except ImportError as error:
-        raise MissingPlotting("the HTML report draws its charts with matplotlib: pip install 'grade[report]'") from error
+        raise MissingPlotting("the HTML report draws its charts with matplotlib: install the grader with its report "
+                              "extra (pip install '.[report]' in the course folder), or matplotlib itself") from error
     plt.rcParams.update({"svg.fonttype": "path", "font.size": 10, "figure.dpi": 96, "svg.hashsalt": "grade"})
     info = stats.info
     charts = []
