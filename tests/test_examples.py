@@ -36,6 +36,7 @@ GOLDEN = "expected_results.json"
 SEED = "20261127"
 UPDATE_COMMAND = "python tests/update_goldens.py"
 CASES = sorted(path.parent for path in EXAMPLES.glob("ex*/*/ex*.py"))
+START_METHODS_LINE = re.compile(r"# start methods: ([\w, ]+)$")
 
 
 def case_id(case: Path) -> str:
@@ -214,11 +215,21 @@ def render(golden: dict) -> str:
     return json.dumps(golden, indent=2, ensure_ascii=False) + "\n"
 
 
+def start_methods(case: Path) -> list[str]:
+    """The start methods a case is graded under: its second line may name some
+    (``# start methods: fork, spawn``), for a submission whose own code races under another
+    one (its verdict the same there, its feedback not); by default, the exercise's."""
+    lines = submission_of(case).read_text(encoding="utf-8").splitlines()[1:2]
+    match = START_METHODS_LINE.match(lines[0]) if lines else None
+    return [method.strip() for method in match.group(1).split(",")] if match else []
+
+
 def grade_case(case: Path) -> dict:
     """Grade the case's submission with the fixed seed; the normalised result."""
     # A path relative to the course folder (grade's working directory): the same on every machine.
     submission = submission_of(case).relative_to(ROOT)
-    return normalise(grade_json("--submission", str(submission), "--seed", SEED))
+    methods = [option for method in start_methods(case) for option in ("--start-method", method)]
+    return normalise(grade_json("--submission", str(submission), "--seed", SEED, *methods))
 
 
 # --- the test ---------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 # expect: failed — each Process gets a Lock() of its own, made in the loop that starts it: under fork the two locks differ, so neither process waits for the other and updates are lost; under spawn and forkserver the first lock is dropped when the loop makes the second, before the first child opens it, so that child dies with FileNotFoundError and its additions are never made
+# start methods: fork, spawn
 import multiprocessing as mp
 
 
