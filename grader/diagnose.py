@@ -666,14 +666,21 @@ def _missing_in_child(name: str, module: str, run: Run) -> str:
     return run.t(key, name=name, module=module, method=run.start_method)
 
 
+def _submission_tree(run: Run) -> ast.Module | None:
+    """The graded file, parsed (never imported); None when it cannot be read or parsed."""
+    try:
+        return ast.parse(run.session.spec.submission.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return None
+
+
 def _definition_place(run: Run, name: str) -> str:
     """Where the submission defines the function ``name``: ``top`` (at the top level),
     ``main_guard`` (inside ``if __name__ == "__main__":``), ``after_start`` (at the top
     level, below top-level code that starts a Pool or a Process), ``nested`` (inside
     another function or class), ``missing`` (nowhere), or ``""`` (the file cannot be read)."""
-    try:
-        tree = ast.parse(run.session.spec.submission.read_bytes())
-    except (OSError, SyntaxError, ValueError):
+    tree = _submission_tree(run)
+    if tree is None:
         return ""
     first_start = None
     for statement in tree.body:
@@ -700,9 +707,8 @@ def creates_thread_queue(run: Run, function: str) -> bool:
     the threads of one process. Read from its source (parsed, never imported); False when
     it cannot be read. Exercise-4's ``threaded()`` rightly makes one: only the code of the
     call that failed counts."""
-    try:
-        tree = ast.parse(run.session.spec.submission.read_bytes())
-    except (OSError, SyntaxError, ValueError):
+    tree = _submission_tree(run)
+    if tree is None:
         return False
     modules, classes = set(), set()  # the names the module and its queue classes go by
     for node in ast.walk(tree):
@@ -744,9 +750,8 @@ def _starts_processes(statement: ast.stmt) -> bool:
 def _function_body(run: Run, function: str) -> list[ast.AST]:
     """The nodes of the top-level ``def function`` of the submission (parsed, never
     imported); none when there is no such function or the file cannot be read."""
-    try:
-        tree = ast.parse(run.session.spec.submission.read_bytes())
-    except (OSError, SyntaxError, ValueError):
+    tree = _submission_tree(run)
+    if tree is None:
         return []
     definition = next((node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
                        and node.name == function), None)
